@@ -1,0 +1,1 @@
+"""policyarchive's Scrapy project: settings, spiders, middlewares and archive clients."""

@@ -1,0 +1,108 @@
+"""Typed, validated spider arguments: a bad argument fails at start, naming itself."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from crawler.sites import SiteEntry, SitesFileError, read_sites_file
+from pipelines.periods import EVERY_CHOICES, DateArgError, parse_date_arg
+
+DEFAULT_ARCHIVE = "https://web.archive.org"
+
+
+class ArgumentError(ValueError):
+    """A spider argument is missing or invalid; the message names the argument."""
+
+
+def _sites(value: Any) -> tuple[Path, list[SiteEntry]]:
+    if not value:
+        raise ArgumentError("argument 'sites' is required: a file with one site per line")
+    path = Path(str(value))
+    if not path.is_file():
+        raise ArgumentError(f"argument 'sites': no such file: {path}")
+    try:
+        entries = read_sites_file(path)
+    except SitesFileError:
+        raise
+    if not entries:
+        raise ArgumentError(f"argument 'sites': {path} lists no sites")
+    return path, entries
+
+
+def _archive(value: Any) -> str:
+    archive = str(value or DEFAULT_ARCHIVE).rstrip("/")
+    parts = urlsplit(archive)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ArgumentError(f"argument 'archive': not an http(s) URL: {archive!r}")
+    return archive
+
+
+def _every(value: Any) -> str:
+    every = str(value or "half")
+    if every not in EVERY_CHOICES:
+        raise ArgumentError(f"argument 'every': {every!r} is not one of {', '.join(EVERY_CHOICES)}")
+    return every
+
+
+@dataclass(frozen=True)
+class LiveArgs:
+    sites_path: Path
+    sites: list[SiteEntry]
+    every: str = "half"
+    save_to_archive: bool = False
+
+    @classmethod
+    def from_kwargs(cls, kw: dict[str, Any]) -> LiveArgs:
+        path, entries = _sites(kw.get("sites"))
+        save = str(kw.get("save_to_archive", "")).lower() in ("1", "true", "yes", "on")
+        return cls(path, entries, _every(kw.get("every")), save)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "sites": str(self.sites_path),
+            "every": self.every,
+            "save_to_archive": self.save_to_archive,
+            "site_count": len(self.sites),
+        }
+
+
+@dataclass(frozen=True)
+class WaybackArgs:
+    sites_path: Path
+    sites: list[SiteEntry]
+    start: datetime
+    end: datetime
+    every: str
+    archive: str
+
+    @classmethod
+    def from_kwargs(cls, kw: dict[str, Any]) -> WaybackArgs:
+        path, entries = _sites(kw.get("sites"))
+        raw_from, raw_to = kw.get("from") or kw.get("from_"), kw.get("to")
+        if not raw_from or not raw_to:
+            raise ArgumentError("arguments 'from' and 'to' are required (a year or a date)")
+        try:
+            start = parse_date_arg(str(raw_from))
+        except DateArgError as exc:
+            raise ArgumentError(f"argument 'from': {exc}") from exc
+        try:
+            end = parse_date_arg(str(raw_to), end=True)
+        except DateArgError as exc:
+            raise ArgumentError(f"argument 'to': {exc}") from exc
+        if end <= start:
+            raise ArgumentError(f"argument 'to' ({raw_to}) must not be before 'from' ({raw_from})")
+        return cls(path, entries, start, end, _every(kw.get("every")), _archive(kw.get("archive")))
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "sites": str(self.sites_path),
+            "from": self.start.isoformat(),
+            "to": self.end.isoformat(),
+            "every": self.every,
+            "archive": self.archive,
+            "site_count": len(self.sites),
+        }

@@ -1,0 +1,152 @@
+"""The live spider: each site's current privacy policy, straight from the web.
+
+Homepage → privacy link (same scoring as the archive spider) → policy. robots.txt is
+obeyed (Scrapy's RobotsTxtMiddleware; a robots.txt that fails to download counts as
+"allow all", Scrapy's documented behaviour). Redirects and policies on other hosts are fine.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from typing import Any
+
+from scrapy import Request
+from scrapy.exceptions import IgnoreRequest
+from scrapy.http import Response
+
+from crawler.args import LiveArgs
+from crawler.links import common_policy_urls, find_policy_links
+from crawler.save import SavePageNow
+from crawler.sites import SiteEntry
+from crawler.spiders.base import PolicySpider
+from pipelines.items import FetchRecord, PolicyPage
+from pipelines.periods import period_of
+
+logger = logging.getLogger(__name__)
+
+MAX_CANDIDATES = 4
+
+
+class LiveSpider(PolicySpider):
+    name = "live"
+    args_model = LiveArgs
+    args: LiveArgs
+
+    async def start(self) -> AsyncIterator[Any]:
+        self.snapshot = period_of(datetime.now(UTC), self.args.every).label
+        logger.info("live: %d sites, snapshot %s", len(self.args.sites), self.snapshot)
+        self.saver: SavePageNow | None = None
+        if self.args.save_to_archive:
+            s = self.crawler.settings
+            self.saver = SavePageNow(
+                s.get("POLICYARCHIVE_SAVE_ENDPOINT"),
+                s.getfloat("POLICYARCHIVE_SAVE_PER_MINUTE"),
+                s.get("USER_AGENT"),
+            )
+        for entry in self.args.sites:
+            yield Request(
+                "data:,",
+                callback=self.crawl_site,
+                cb_kwargs={"entry": entry},
+                dont_filter=True,
+                meta={"dont_obey_robotstxt": True},
+            )
+
+    def _rec(
+        self,
+        entry: SiteEntry,
+        url: str,
+        kind: str,
+        outcome: str,
+        status: int | None = None,
+        detail: str = "",
+    ) -> FetchRecord:
+        self.crawler.stats.inc_value(f"policyarchive/live/{kind}/{outcome}")
+        return FetchRecord(
+            site=entry.site,
+            url=url,
+            snapshot=self.snapshot,
+            source="live",
+            outcome=outcome,
+            kind=kind,
+            http_status=status,
+            detail=detail,
+            fetched_at=datetime.now(UTC),
+            run_id=self.run_id,
+        )
+
+    async def get(self, url: str) -> tuple[Response | None, str, str]:
+        """(response, outcome, detail); outcome is "ok" or a reason slug."""
+        try:
+            resp = await self.download(
+                Request(url, dont_filter=True, meta={"handle_httpstatus_all": True})
+            )
+        except IgnoreRequest as exc:
+            reason = "robots_disallowed" if "robots" in str(exc).lower() else "ignored"
+            return None, reason, str(exc)
+        except Exception as exc:  # network errors after retries
+            return None, f"error_{type(exc).__name__}", str(exc)[:500]
+        if resp.status != 200:
+            return resp, f"http_{resp.status}", ""
+        return resp, "ok", ""
+
+    async def crawl_site(self, response: Response, entry: SiteEntry) -> AsyncIterator[Any]:
+        candidates: list[tuple[str, str]] = []
+        homepage_url: str | None = None
+        if entry.policy_url:
+            candidates.append((entry.policy_url, "input"))
+        else:
+            home, outcome, detail = await self.get(entry.homepage)
+            yield self._rec(
+                entry, entry.homepage, "homepage", outcome, home.status if home else None, detail
+            )
+            if home is not None and outcome == "ok":
+                homepage_url = home.url
+                links = find_policy_links(home.body, home.url)
+                candidates += [(c.url, "live_link") for c in links[:MAX_CANDIDATES]]
+            candidates += [(u, "common_path") for u in common_policy_urls(entry.homepage)[:4]]
+        for url, how in candidates:
+            resp, outcome, detail = await self.get(url)
+            if resp is None or outcome != "ok":
+                yield self._rec(
+                    entry, url, "policy_candidate", outcome, resp.status if resp else None, detail
+                )
+                continue
+            ctype = resp.headers.get(b"Content-Type")
+            redirects = (
+                [u for u in resp.request.meta.get("redirect_urls", [])] if resp.request else []
+            )
+            page = PolicyPage(
+                site=entry.site,
+                source="live",
+                policy_url=resp.url,
+                captured_at=datetime.now(UTC),
+                snapshot=self.snapshot,
+                body=resp.body,
+                http_status=resp.status,
+                content_type=ctype.decode("latin-1") if ctype else None,
+                homepage_url=homepage_url,
+                discovered_by=how,
+                redirects=redirects,
+                run_id=self.run_id,
+            )
+            yield page
+            if self.saver is not None:
+                result = await self.saver.save(resp.url)
+                yield self._rec(
+                    entry,
+                    resp.url,
+                    "save",
+                    result.outcome,
+                    detail=(f"{result.archive_url or ''} {result.detail}".strip()),
+                )
+            return
+        yield self._rec(
+            entry,
+            homepage_url or entry.homepage,
+            "policy",
+            "no_policy_found",
+            detail=f"tried {len(candidates)} candidate URLs",
+        )

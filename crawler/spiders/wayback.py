@@ -1,0 +1,339 @@
+"""The Wayback spider: each site's privacy policy, period by period, from a web archive.
+
+For each site: plan periods → find the policy URL as of each period (explicit, the
+archived homepage's privacy link, or a common path with captures) → pick one capture per
+snapshot (closest to the period's middle; every distinct version with ``every=capture``)
+→ fetch the raw capture, following archived redirects only through the archive and only
+inside the period → yield PolicyPage items. Every dead end is a FetchRecord with its reason.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from typing import Any
+
+from scrapy import Request
+from scrapy.http import Response
+from waybackpy.cdx_snapshot import CDXSnapshot
+
+from crawler.archive.cdx import (
+    captured_at,
+    closest_to_midpoint,
+    distinct_versions,
+    in_period,
+    raw_capture_url,
+    same_document,
+)
+from crawler.archive.client import ArchiveClient, Fetched
+from crawler.args import WaybackArgs
+from crawler.links import common_policy_urls, find_policy_links
+from crawler.sites import SiteEntry
+from crawler.spiders.base import PolicySpider
+from pipelines.items import FetchRecord, PolicyPage
+from pipelines.periods import Period, parse_ts14, plan_periods
+
+logger = logging.getLogger(__name__)
+
+MAX_LINK_CANDIDATES = 4
+MAX_COMMON_PATHS = 8
+MAX_REDIRECT_HOPS = 5
+
+
+@dataclass
+class Choice:
+    """The capture chosen for one snapshot and how its URL was found."""
+
+    rec: CDXSnapshot
+    discovered_by: str
+    homepage_url: str | None = None
+
+
+class WaybackSpider(PolicySpider):
+    name = "wayback"
+    args_model = WaybackArgs
+    args: WaybackArgs
+
+    async def start(self) -> AsyncIterator[Any]:
+        self.client = ArchiveClient(self.args.archive, self.download, self.run_id)
+        self.periods = plan_periods(self.args.start, self.args.end, self.args.every)
+        self.from_ts, self.to_ts = self.periods[0].from_ts, self.periods[-1].to_ts
+        logger.info(
+            "wayback: %d sites × %d periods (%s) from %s",
+            len(self.args.sites),
+            len(self.periods),
+            self.args.every,
+            self.args.archive,
+        )
+        for entry in self.args.sites:
+            # one cheap local request per site starts its story; the rest is awaited inline
+            yield Request(
+                "data:,",
+                callback=self.crawl_site,
+                cb_kwargs={"entry": entry},
+                dont_filter=True,
+                meta={"dont_obey_robotstxt": True},
+            )
+
+    async def crawl_site(self, response: Response, entry: SiteEntry) -> AsyncIterator[Any]:
+        choices: dict[str, Choice | None] = {}
+        links_by_digest: dict[str, list[str]] = {}
+        for period in self.periods:
+            choice = await self.choose(entry, period, links_by_digest)
+            for rec in self.client.drain():
+                yield rec
+            choices[period.label] = choice
+            if choice is None:
+                continue
+        if self.args.every == "capture":
+            async for item in self.every_version(entry, choices):
+                yield item
+            return
+        bodies: dict[str, Fetched] = {}  # cdx digest → fetched capture: re-use, don't refetch
+        for period in self.periods:
+            choice = choices[period.label]
+            if choice is None:
+                continue
+            item = await self.fetch_policy(entry, period, period.label, choice, bodies)
+            for rec in self.client.drain():
+                yield rec
+            if item is not None:
+                yield item
+
+    async def every_version(
+        self, entry: SiteEntry, choices: dict[str, Choice | None]
+    ) -> AsyncIterator[Any]:
+        """``every=capture``: each distinct version of each policy URL, in the periods it held."""
+        done: set[str] = set()
+        bodies: dict[str, Fetched] = {}
+        for period in self.periods:
+            choice = choices[period.label]
+            if choice is None:
+                continue
+            recs = await self.client.captures(
+                entry.site, choice.rec.original, self.from_ts, self.to_ts
+            )
+            for rec in distinct_versions(in_period(recs, period)):
+                if rec.timestamp in done:
+                    continue
+                done.add(rec.timestamp)
+                c = Choice(rec, choice.discovered_by, choice.homepage_url)
+                item = await self.fetch_policy(entry, period, rec.timestamp, c, bodies)
+                for r in self.client.drain():
+                    yield r
+                if item is not None:
+                    yield item
+
+    # -- finding the policy URL for a period ------------------------------------------
+    async def choose(
+        self, entry: SiteEntry, period: Period, links_by_digest: dict[str, list[str]]
+    ) -> Choice | None:
+        if entry.policy_url:
+            rec = await self.closest(entry, entry.policy_url, period)
+            if rec is None:
+                self.no_policy(
+                    entry,
+                    period,
+                    entry.policy_url,
+                    "no_capture_in_period",
+                    "the given policy URL has no capture in this period",
+                )
+                return None
+            return Choice(rec, "input")
+        homepage = await self.homepage_links(entry, period, links_by_digest)
+        if homepage is not None:
+            home_url, links = homepage
+            for url in links[:MAX_LINK_CANDIDATES]:
+                rec = await self.closest(entry, url, period)
+                if rec is not None:
+                    return Choice(rec, "homepage_link", home_url)
+        for url in common_policy_urls(entry.homepage)[:MAX_COMMON_PATHS]:
+            rec = await self.closest(entry, url, period, redirects_ok=False)
+            if rec is not None:
+                return Choice(rec, "common_path", homepage[0] if homepage else None)
+        if homepage is None:
+            self.no_policy(
+                entry,
+                period,
+                entry.homepage,
+                "no_capture_in_period",
+                "no homepage capture in this period and no common policy path",
+            )
+        else:
+            self.no_policy(
+                entry,
+                period,
+                homepage[0],
+                "no_policy_found",
+                f"homepage links tried: {homepage[1][:MAX_LINK_CANDIDATES]}; "
+                "no common policy path captured in this period",
+            )
+        return None
+
+    def no_policy(
+        self, entry: SiteEntry, period: Period, url: str, outcome: str, detail: str
+    ) -> None:
+        self.crawler.stats.inc_value(f"policyarchive/dropped/{outcome}")
+        self.client.records.append(
+            FetchRecord(
+                site=entry.site,
+                url=url,
+                snapshot=period.label,
+                source="wayback",
+                outcome=outcome,
+                kind="policy",
+                detail=detail,
+                run_id=self.run_id,
+            )
+        )
+
+    async def closest(
+        self, entry: SiteEntry, url: str, period: Period, *, redirects_ok: bool = True
+    ) -> CDXSnapshot | None:
+        """The 200 capture of ``url`` nearest the period's middle; else an archived redirect."""
+        recs = await self.client.captures(entry.site, url, self.from_ts, self.to_ts)
+        # choose among all 200 captures: a period may hold only re-captures of an old version
+        rec = closest_to_midpoint(recs, period)
+        if rec is None and redirects_ok:
+            others = await self.client.captures(
+                entry.site, url, self.from_ts, self.to_ts, statuses="not200"
+            )
+            redirects = [r for r in others if r.statuscode.startswith("3")]
+            rec = closest_to_midpoint(redirects, period)
+        return rec
+
+    async def homepage_links(
+        self, entry: SiteEntry, period: Period, links_by_digest: dict[str, list[str]]
+    ) -> tuple[str, list[str]] | None:
+        """Privacy links on the homepage as archived in this period (None: no capture)."""
+        recs = await self.client.captures(
+            entry.site, entry.homepage, self.from_ts, self.to_ts, statuses="any"
+        )
+        ok = [r for r in recs if r.statuscode == "200" or r.statuscode.startswith("3")]
+        rec = closest_to_midpoint(ok, period)
+        if rec is None:
+            return None
+        if rec.digest != "-" and rec.digest in links_by_digest:
+            return rec.original, links_by_digest[rec.digest]
+        url, ts = rec.original, rec.timestamp
+        for _ in range(MAX_REDIRECT_HOPS):
+            got = await self.client.fetch(entry.site, period.label, ts, url, kind="homepage")
+            if got is None:
+                return None
+            target = got.memento_ts and (got.memento_ts, url)
+            if not target and got.location:
+                nxt = await self.closest(entry, got.location, period)
+                target = nxt and (nxt.timestamp, nxt.original)
+            if 300 <= got.status < 400 and target:
+                ts, url = target
+                if not period.contains(parse_ts14(ts)):
+                    break
+                continue
+            if got.status != 200:
+                self.client._record(
+                    entry.site,
+                    url,
+                    "homepage",
+                    f"http_{got.status}",
+                    period.label,
+                    got.status,
+                    archive_url=got.archive_url,
+                )
+                return None
+            links = [c.url for c in find_policy_links(got.body, url)]
+            self.client._record(
+                entry.site,
+                url,
+                "homepage",
+                "ok",
+                period.label,
+                200,
+                detail=f"{len(links)} privacy link candidates",
+                archive_url=got.archive_url,
+            )
+            if rec.digest != "-":
+                links_by_digest[rec.digest] = links
+            return url, links
+        return None
+
+    # -- fetching the chosen capture ---------------------------------------------------
+    async def fetch_policy(
+        self,
+        entry: SiteEntry,
+        period: Period,
+        snapshot: str,
+        choice: Choice,
+        bodies: dict[str, Fetched],
+    ) -> PolicyPage | None:
+        rec = choice.rec
+        url, ts = rec.original, rec.timestamp
+        redirects: list[str] = []
+        got = bodies.get(rec.digest) if rec.digest != "-" else None
+        if got is not None:
+            self.crawler.stats.inc_value("policyarchive/replay_reused")
+        for _ in range(MAX_REDIRECT_HOPS + 1):
+            if got is None:
+                got = await self.client.fetch(entry.site, snapshot, ts, url)
+                if got is None:
+                    return None
+            if 300 <= got.status < 400:
+                nxt: CDXSnapshot | None = None
+                if got.memento_ts and period.contains(parse_ts14(got.memento_ts)):
+                    ts, got = got.memento_ts, None
+                    continue
+                if got.location and not same_document(got.location, url):
+                    nxt = await self.closest(entry, got.location, period)
+                if nxt is None:
+                    self.client._record(
+                        entry.site,
+                        url,
+                        "policy",
+                        "redirect_outside_period",
+                        snapshot,
+                        got.status,
+                        detail=f"archived redirect to {got.location}: no capture of "
+                        "the target inside the period",
+                        archive_url=got.archive_url,
+                    )
+                    self.crawler.stats.inc_value("policyarchive/dropped/redirect_outside_period")
+                    return None
+                redirects.append(url)
+                url, ts, rec, got = nxt.original, nxt.timestamp, nxt, None
+                continue
+            break
+        else:
+            self.client._record(entry.site, url, "policy", "too_many_redirects", snapshot)
+            return None
+        assert got is not None
+        if got.status != 200:
+            self.client._record(
+                entry.site,
+                url,
+                "policy",
+                f"http_{got.status}",
+                snapshot,
+                got.status,
+                archive_url=got.archive_url,
+            )
+            self.crawler.stats.inc_value(f"policyarchive/dropped/http_{got.status}")
+            return None
+        if rec.digest != "-":
+            bodies[rec.digest] = got
+        return PolicyPage(
+            site=entry.site,
+            source="wayback",
+            policy_url=url,
+            captured_at=captured_at(rec),
+            snapshot=snapshot,
+            body=got.body,
+            http_status=got.status,
+            content_type=got.content_type,
+            archive=self.args.archive,
+            archive_url=raw_capture_url(self.args.archive, rec.timestamp, url),
+            cdx_digest=rec.digest if rec.digest != "-" else None,
+            homepage_url=choice.homepage_url,
+            discovered_by=choice.discovered_by,
+            redirects=redirects,
+            run_id=self.run_id,
+        )

@@ -1,0 +1,40 @@
+"""Pipeline step 100: skip pages whose document an earlier run already stored."""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from pipelines.drops import Refused
+from pipelines.items import PolicyPage
+from pipelines.process import make_policy_id
+from pipelines.state import StateStore
+
+if TYPE_CHECKING:
+    from scrapy.crawler import Crawler
+
+logger = logging.getLogger(__name__)
+
+
+class DedupePipeline:
+    def __init__(self, crawler: Crawler) -> None:
+        self.crawler = crawler
+        self.state = StateStore(Path(crawler.settings.get("OUTPUT_DIR")) / "state.sqlite")
+        self.seen: set[str] = set()  # within this run, before anything is committed
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler) -> DedupePipeline:
+        return cls(crawler)
+
+    async def process_item(self, item: Any) -> Any:
+        if not isinstance(item, PolicyPage):
+            return item
+        pid = make_policy_id(item.site, item.snapshot, item.source, item.content_digest)
+        if pid in self.seen or self.state.is_stored(pid):
+            raise Refused("already_stored", f"document {pid} is already in the dataset")
+        self.seen.add(pid)
+        return item
+
+    def close_spider(self) -> None:
+        self.state.close()

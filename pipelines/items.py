@@ -1,0 +1,62 @@
+"""The contract between spiders and pipelines: what a spider yields."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass
+class PolicyPage:
+    """One fetched candidate policy page: raw bytes plus provenance.
+
+    Spiders fill this in; pipelines never fetch anything.
+    """
+
+    site: str  # the site as named in the sites file
+    source: str  # "live" | "wayback" | "warc"
+    policy_url: str  # the original URL of the policy (not the archive URL)
+    captured_at: datetime  # UTC; capture time for archives, fetch time for live
+    snapshot: str  # period label, e.g. "2009H2", "2010", "2010Q3", "2010-07", or a capture ts
+    body: bytes
+    http_status: int = 200
+    content_type: str | None = None
+    archive: str | None = None  # archive base URL, e.g. https://web.archive.org
+    archive_url: str | None = None  # raw capture URL: <archive>/web/<ts>id_/<url>
+    cdx_digest: str | None = None  # digest as reported by the CDX index
+    homepage_url: str | None = None
+    discovered_by: str = "input"  # input | homepage_link | common_path | live_link
+    redirects: list[str] = field(default_factory=list)  # URLs followed before policy_url
+    run_id: str = ""
+
+    @property
+    def content_digest(self) -> str:
+        return hashlib.sha256(self.body).hexdigest()
+
+
+@dataclass
+class FetchRecord:
+    """One URL tried, with its outcome. Every drop ends up as one of these."""
+
+    site: str
+    url: str
+    snapshot: str
+    source: str
+    outcome: str  # "ok" or a short reason slug: "no_policy_found", "http_404", ...
+    kind: str = "policy"  # homepage | policy | cdx | robots | save
+    http_status: int | None = None
+    detail: str = ""
+    archive_url: str | None = None
+    captured_at: datetime | None = None
+    fetched_at: datetime | None = None
+    run_id: str = ""
+
+
+@dataclass
+class Document:
+    """A processed page: one ``policies`` row and its ``clauses`` rows, ready to write."""
+
+    snapshot: str
+    policy: dict
+    clauses: list[dict] = field(default_factory=list)

@@ -1,0 +1,155 @@
+"""The per-document path, as one pure function: page → policy row + clause rows, or a reason.
+
+This is what runs in worker processes: it takes a PolicyPage and returns plain data, so it
+pickles cheaply and can be tested without Scrapy or a reactor.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from dataclasses import dataclass, field
+from datetime import UTC
+from functools import lru_cache
+from typing import Any
+
+from pipelines.attributes import (
+    Attributes,
+    extract_attributes,
+    merge_attributes,
+    page_emails_from_html,
+)
+from pipelines.classify import ClauseClassifier, ClauseInput
+from pipelines.detect import detect_policy
+from pipelines.extract import ExtractionError, decode_html, extract
+from pipelines.items import PolicyPage
+from pipelines.schemas import ATTRIBUTE_FIELDS, CATEGORIES, category_field_name
+from pipelines.segment import segment_markdown
+
+logger = logging.getLogger(__name__)
+
+ATTRIBUTE_NAMES = [f.name for f in ATTRIBUTE_FIELDS]
+_WS = re.compile(r"\s+")
+
+
+class NotAPolicy(Exception):
+    """The page cannot become a document; ``reason`` is a short slug for stats and fetches."""
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+        self.detail = detail
+
+
+@dataclass
+class Processed:
+    policy: dict[str, Any]
+    clauses: list[dict[str, Any]] = field(default_factory=list)
+
+
+def make_policy_id(site: str, snapshot: str, source: str, content_digest: str) -> str:
+    """Stable across runs: the same page for the same site and snapshot gets the same id."""
+    key = f"{site}\n{snapshot}\n{source}\n{content_digest}".encode()
+    return hashlib.sha256(key).hexdigest()[:20]
+
+
+def text_digest(text: str) -> str:
+    return hashlib.sha256(_WS.sub(" ", text).strip().encode()).hexdigest()
+
+
+@lru_cache(maxsize=1)
+def _classifier() -> ClauseClassifier:
+    # loaded once per process (each worker loads its own copy)
+    return ClauseClassifier.load()
+
+
+def _attr_dict(a: Attributes) -> dict[str, Any]:
+    return {name: list(getattr(a, name)) for name in ATTRIBUTE_NAMES}
+
+
+def process_page(page: PolicyPage, *, min_policy_score: float = 0.5) -> Processed:
+    """Extract, detect, segment, classify and extract attributes; raise NotAPolicy on refusal."""
+    try:
+        extracted = extract(
+            page.body, url=page.archive_url or page.policy_url, content_type=page.content_type
+        )
+    except ExtractionError as exc:
+        raise NotAPolicy(f"extract_{exc.reason}", str(exc)) from exc
+    detection = detect_policy(
+        extracted.text, title=extracted.title, url=page.policy_url, threshold=min_policy_score
+    )
+    if not detection.is_policy:
+        raise NotAPolicy("not_a_policy", f"score {detection.score:.2f}: {detection.reason}")
+
+    policy_id = make_policy_id(page.site, page.snapshot, page.source, page.content_digest)
+    clauses = segment_markdown(extracted.text)
+    inputs = [
+        ClauseInput(
+            text=c.text,
+            heading_path=list(c.heading_path),
+            position=i,
+            total=len(clauses),
+            prev_text=clauses[i - 1].text if i else "",
+            next_text=clauses[i + 1].text if i + 1 < len(clauses) else "",
+        )
+        for i, c in enumerate(clauses)
+    ]
+    clf = _classifier()
+    probs = clf.predict_proba(inputs) if inputs else None
+    labels = clf.labels(probs) if probs is not None else []
+    html = decode_html(page.body, page.content_type)
+    page_emails = page_emails_from_html(html) if "cfemail" in html or "mailto:" in html else []
+
+    clause_rows: list[dict[str, Any]] = []
+    attrs: list[Attributes] = []
+    covered: set[str] = set()
+    for i, c in enumerate(clauses):
+        a = extract_attributes(c.text, page_emails=page_emails)
+        attrs.append(a)
+        covered.update(labels[i])
+        clause_rows.append(
+            {
+                "policy_id": policy_id,
+                "clause_id": f"{policy_id}-{i:04d}",
+                "site": page.site,
+                "position": i,
+                "heading_path": list(c.heading_path),
+                "kind": c.kind,
+                "text": c.text,
+                "categories": labels[i],
+                "category_probs": {
+                    category_field_name(cat): float(probs[i, j])  # type: ignore[index]
+                    for j, cat in enumerate(CATEGORIES)
+                },
+                **_attr_dict(a),
+                "run_id": page.run_id,
+            }
+        )
+    summary = merge_attributes(attrs) if attrs else Attributes(*([[]] * len(ATTRIBUTE_NAMES)))
+    policy = {
+        "policy_id": policy_id,
+        "site": page.site,
+        "policy_url": page.policy_url,
+        "source": page.source,
+        "captured_at": page.captured_at.astimezone(UTC),
+        "archive_url": page.archive_url,
+        "http_status": page.http_status,
+        "content_digest": page.content_digest,
+        "cdx_digest": page.cdx_digest,
+        "text_digest": text_digest(extracted.text),
+        "title": extracted.title,
+        "language": extracted.language,
+        "text": extracted.text,
+        "word_count": len(extracted.text.split()),
+        "policy_score": float(detection.score),
+        "policy_reason": detection.reason,
+        "homepage_url": page.homepage_url,
+        "discovered_by": page.discovered_by,
+        "redirects": list(page.redirects),
+        "clause_count": len(clause_rows),
+        "categories": [c for c in CATEGORIES if c in covered],
+        **_attr_dict(summary),
+        "run_id": page.run_id,
+    }
+    return Processed(policy=policy, clauses=clause_rows)
