@@ -134,21 +134,22 @@ def cmd_demo(a: argparse.Namespace) -> int:
     from crawler.pywb_server import PywbServer
     from pipelines.warcbuild import build_warc, load_spec
 
-    work = Path(tempfile.mkdtemp(prefix="policyarchive-demo-"))
-    warc = work / "demo.warc.gz"
-    build_warc(load_spec(DEMO_DIR / "archive.json"), warc)
-    print(f"built the sample archive {warc} from {DEMO_DIR / 'archive.json'}")
-    with PywbServer([warc], work / "pywb") as server:
-        base = server.start()
-        print(f"pywb replays the sample archive at {base}")
-        kw = {
-            "sites": str(DEMO_DIR / "sites.txt"),
-            "from": a.from_,
-            "to": a.to,
-            "every": a.every,
-            "archive": base,
-        }
-        status, manifest = run_spider("wayback", a.out, kw, _overrides(a))
+    with tempfile.TemporaryDirectory(prefix="policyarchive-demo-") as tmp:
+        work = Path(tmp)
+        warc = work / "demo.warc.gz"
+        build_warc(load_spec(DEMO_DIR / "archive.json"), warc)
+        print(f"built the sample archive from {DEMO_DIR / 'archive.json'}")
+        with PywbServer([warc], work / "pywb") as server:
+            base = server.start()
+            print(f"pywb replays the sample archive at {base}")
+            kw = {
+                "sites": str(DEMO_DIR / "sites.txt"),
+                "from": a.from_,
+                "to": a.to,
+                "every": a.every,
+                "archive": base,
+            }
+            status, manifest = run_spider("wayback", a.out, kw, _overrides(a))
     if manifest:
         print(summary(manifest, a.out))
         print(

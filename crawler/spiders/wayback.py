@@ -104,9 +104,12 @@ class WaybackSpider(PolicySpider):
     async def every_version(
         self, entry: SiteEntry, choices: dict[str, Choice | None]
     ) -> AsyncIterator[Any]:
-        """``every=capture``: each distinct version of each policy URL, in the periods it held."""
-        done: set[str] = set()
-        bodies: dict[str, Fetched] = {}
+        """``every=capture``: each distinct version the site's policy went through, once.
+
+        The policy URL can change between periods; versions are distinct when the digest
+        differs from the previous capture of the site's policy, whatever its URL.
+        """
+        timeline: list[tuple[CDXSnapshot, Period, Choice]] = []
         for period in self.periods:
             choice = choices[period.label]
             if choice is None:
@@ -114,16 +117,19 @@ class WaybackSpider(PolicySpider):
             recs = await self.client.captures(
                 entry.site, choice.rec.original, self.from_ts, self.to_ts
             )
-            for rec in distinct_versions(in_period(recs, period)):
-                if rec.timestamp in done:
-                    continue
-                done.add(rec.timestamp)
-                c = Choice(rec, choice.discovered_by, choice.homepage_url)
-                item = await self.fetch_policy(entry, period, rec.timestamp, c, bodies)
-                for r in self.client.drain():
-                    yield r
-                if item is not None:
-                    yield item
+            timeline += [(r, period, choice) for r in in_period(recs, period)]
+        for r in self.client.drain():
+            yield r
+        context = {rec.timestamp + rec.original: (p, c) for rec, p, c in timeline}
+        bodies: dict[str, Fetched] = {}
+        for rec in distinct_versions([rec for rec, _, _ in timeline]):
+            period, choice = context[rec.timestamp + rec.original]
+            c = Choice(rec, choice.discovered_by, choice.homepage_url)
+            item = await self.fetch_policy(entry, period, rec.timestamp, c, bodies)
+            for r in self.client.drain():
+                yield r
+            if item is not None:
+                yield item
 
     # -- finding the policy URL for a period ------------------------------------------
     async def choose(

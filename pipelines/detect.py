@@ -1,0 +1,516 @@
+"""Is this extracted text a privacy policy? A score with a reason a person can check.
+
+Transparent rules, no model:
+
+1. Explicit negatives, each with its own reason, checked on short texts (and on the title):
+   Wayback "not archived" pages, parked domains, captcha/bot walls, login pages, error pages;
+   then texts too short to be a policy.
+2. Evidence from policy vocabulary in several languages, grouped into concepts (personal data,
+   cookies, third parties, collection, sharing, purposes, rights and choices, laws, retention,
+   security, children, contact/controller, consent, policy changes, tracking data, privacy
+   itself). Breadth (how many concepts appear) matters most: a cookie banner repeats one
+   concept, a policy covers many; but breadth counts fully only at a policy-like density
+   (hits per 100 words), so long menus and registries that touch every concept once do not
+   pass. Density and a title or URL naming a privacy policy add to it. Short texts are damped.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from pipelines.textmetrics import strip_markdown
+
+logger = logging.getLogger(__name__)
+
+MIN_WORDS = 60  # below this nothing is a policy
+FULL_LENGTH_WORDS = 250  # from here on length no longer damps the score
+NEGATIVE_MAX_WORDS = 600  # negative markers count only on texts shorter than this
+BREADTH_FULL = 10  # concepts needed for full breadth credit (fewer for short texts)
+DENSITY_FULL = 3.0  # hits per 100 words for full density credit
+DENSITY_FLOOR = 1.5  # below this, breadth credit shrinks (real policies measured >= 2)
+W_BREADTH, W_DENSITY, W_TITLE = 0.6, 0.25, 0.15
+
+# Concept -> patterns on folded text (casefolded, Latin accents removed). Stems are deliberate:
+# "collect" covers collects/collected/collection. Latin patterns get word starts.
+_CONCEPTS: dict[str, tuple[str, ...]] = {
+    "privacy": (
+        r"privacy",
+        r"datenschutz",
+        r"confidentialite",
+        r"vie privee",
+        r"privacidad",
+        r"privacidade",
+        r"riservatezza",
+        r"integritet",
+        r"prywatnos",
+        r"конфиденциальн",
+        r"プライバシー",
+        r"隐私",
+        r"隱私",
+    ),
+    "personal_data": (
+        r"personal(?:ly)? (?:information|data|details|identifiable)",
+        r"personenbezogen",
+        r"donnees (?:a caractere )?personnel",
+        r"datos (?:de caracter )?personales",
+        r"dati personali",
+        r"persoonsgegevens",
+        r"dados pessoais",
+        r"personuppgift",
+        r"dan(?:e|ych) osobow",
+        r"персональн",
+        r"個人情報",
+        r"个人信息",
+        r"個人資料",
+        r"개인정보",
+    ),
+    "cookies": (
+        r"cookies?",
+        r"web beacons?",
+        r"pixel tags?",
+        r"local storage",
+        r"tracking technolog",
+        r"traceurs?",
+        r"クッキー",
+    ),
+    "third_parties": (
+        r"third[- ]part(?:y|ies)",
+        r"service providers?",
+        r"dritte[nr]?",
+        r"tiers",
+        r"terceros",
+        r"terzi",
+        r"derden",
+        r"terceiros",
+        r"tredje part",
+        r"trzeci",
+        r"третьи",
+        r"第三者",
+        r"第三方",
+    ),
+    "collect": (
+        r"collect",
+        r"gather",
+        r"erhebe?n",
+        r"erhoben",
+        r"erhebung",
+        r"collect(?:e|ons|ees?)",
+        r"recopil",
+        r"recogemos",
+        r"raccol",
+        r"verzamel",
+        r"colet",
+        r"samla[rs]?",
+        r"zbiera",
+        r"собира",
+        r"収集",
+        r"取得",
+        r"收集",
+    ),
+    "share": (
+        r"disclos",
+        r"shar(?:e|es|ed|ing)",
+        r"sell",
+        r"transfer",
+        r"weitergabe",
+        r"weitergeben",
+        r"ubermittl",
+        r"partag",
+        r"communiqu",
+        r"compart",
+        r"condivi",
+        r"comunica",
+        r"verstrekk",
+        r"delen",
+        r"compartilh",
+        r"delar",
+        r"udostep",
+        r"przekaz",
+        r"передач",
+        r"提供",
+        r"共享",
+        r"披露",
+    ),
+    "purposes": (
+        r"purposes?",
+        r"process(?:es|ed|ing)?",
+        r"(?:legal|lawful) basis",
+        r"verarbeit",
+        r"zweck",
+        r"rechtsgrundlage",
+        r"traitements?",
+        r"finalit",
+        r"base legale",
+        r"tratamiento",
+        r"finalidad",
+        r"trattamento",
+        r"verwerk",
+        r"tratamento",
+        r"finalidade",
+        r"behandling",
+        r"przetwarza",
+        r"обработк",
+        r"利用目的",
+        r"处理",
+        r"目的",
+    ),
+    "rights": (
+        r"opt(?:[- ])?(?:out|in)",
+        r"unsubscrib",
+        r"your (?:rights|choices)",
+        r"delet",
+        r"erasure",
+        r"rectif",
+        r"widerspruch",
+        r"auskunft",
+        r"loschung",
+        r"droits?",
+        r"opposition",
+        r"suppression",
+        r"effacement",
+        r"derechos?",
+        r"supresion",
+        r"oposicion",
+        r"diritt[oi]",
+        r"cancellazione",
+        r"rechten",
+        r"inzage",
+        r"direitos?",
+        r"rattighet",
+        r"radera",
+        r"prawo",
+        r"usuniec",
+        r"права?",
+        r"開示",
+        r"削除",
+        r"删除",
+        r"更正",
+    ),
+    "laws": (
+        r"gdpr",
+        r"ccpa",
+        r"cpra",
+        r"coppa",
+        r"hipaa",
+        r"p3p",
+        r"safe harbou?r",
+        r"privacy shield",
+        r"dsgvo",
+        r"bdsg",
+        r"rgpd",
+        r"cnil",
+        r"lopd",
+        r"lgpd",
+        r"avg",
+        r"rodo",
+        r"ferpa",
+        r"truste",
+        r"caloppa",
+        r"data protection (?:act|law|regulation|authority)",
+        r"supervisory authority",
+        r"general data protection",
+        r"california",
+        r"個人情報保護法",
+        r"个人信息保护法",
+    ),
+    "retention": (
+        r"retain",
+        r"retention",
+        r"stored? (?:for|as long)",
+        r"as long as",
+        r"aufbewahr",
+        r"speicherdauer",
+        r"gespeichert",
+        r"conserv",
+        r"bewaar",
+        r"armazen",
+        r"lagr",
+        r"spara[rs]?",
+        r"przechow",
+        r"хран",
+        r"保存",
+        r"保管",
+        r"保留",
+        r"存储",
+    ),
+    "security": (
+        r"secur",
+        r"encrypt",
+        r"ssl",
+        r"safeguard",
+        r"sicherheit",
+        r"verschlussel",
+        r"chiffr",
+        r"seguridad",
+        r"cifrad",
+        r"sicurezza",
+        r"beveilig",
+        r"seguranca",
+        r"sakerhet",
+        r"bezpieczen",
+        r"безопасн",
+        r"安全",
+    ),
+    "children": (
+        r"child(?:ren)?",
+        r"minors?",
+        r"under (?:the age of )?1[3-8]",
+        r"kinder",
+        r"minderjahrig",
+        r"enfants?",
+        r"mineurs?",
+        r"ninos",
+        r"menores",
+        r"minori",
+        r"kinderen",
+        r"criancas",
+        r"barn",
+        r"dzieci",
+        r"дет",
+        r"児童",
+        r"未成年",
+        r"儿童",
+    ),
+    "contact": (
+        r"contact us",
+        r"(?:data )?controller",
+        r"data protection officer",
+        r"dpo",
+        r"verantwortliche",
+        r"datenschutzbeauftragt",
+        r"responsable du traitement",
+        r"delegue a la protection",
+        r"responsable del tratamiento",
+        r"titolare",
+        r"verwerkingsverantwoordelijke",
+        r"controlador",
+        r"encarregado",
+        r"personuppgiftsansvarig",
+        r"administrator danych",
+        r"お問い合わせ",
+        r"联系我们",
+    ),
+    "consent": (
+        r"consent",
+        r"einwillig",
+        r"consentement",
+        r"consentimiento",
+        r"consenso",
+        r"toestemming",
+        r"consentimento",
+        r"samtycke",
+        r"zgod",
+        r"согласи",
+        r"同意",
+    ),
+    "changes": (
+        r"(?:changes|updates?|amendments?) to (?:this|our|the) "
+        r"(?:privacy )?(?:policy|statement|notice)",
+        r"last (?:updated|modified|revised)",
+        r"effective (?:date|as of)",
+        r"zuletzt aktualisiert",
+        r"derniere mise a jour",
+        r"ultima actualizacion",
+        r"ultimo aggiornamento",
+        r"laatst bijgewerkt",
+        r"ultima atualizacao",
+        r"senast uppdaterad",
+        r"ostatnia aktualizacja",
+        r"最終更新",
+        r"改定",
+        r"更新日期",
+        r"生效日期",
+    ),
+    "tracking_data": (
+        r"ip[- ]?address",
+        r"ip[- ]adres",
+        r"adresse ip",
+        r"direccion ip",
+        r"indirizz[oi] ip",
+        r"endereco ip",
+        r"browser type",
+        r"device (?:identifiers?|information|ids?)",
+        r"analytics",
+        r"log (?:files|data|information)",
+        r"ipアドレス",
+        r"ip地址",
+    ),
+}
+
+_TITLE_POLICY = re.compile(
+    r"privacy|datenschutz|confidentialite|vie privee|privacidad|privacidade|privacybeleid|"
+    r"privacyverklaring|integritetspolicy|prywatnosci|informativa|donnees personnelles|"
+    r"data protection|personal (?:data|information)|конфиденциальн|プライバシー|個人情報|隐私|隱私|"
+    r"개인정보"
+)
+_URL_POLICY = re.compile(
+    r"privacy|datenschutz|confidentialite|vie-?privee|privacidad|privacidade|integritet|"
+    r"prywatnosc|donnees-?personnelles|data-?protection|gdpr|rgpd|dsgvo"
+)
+_TITLE_TERMS_ONLY = re.compile(
+    r"terms (?:of (?:service|use)|and conditions)|conditions (?:generales|d.utilisation)|"
+    r"nutzungsbedingungen|\bagb\b|terminos|condiciones"
+)
+
+# Negative markers: (reason, patterns), first match wins, in this order.
+_NEGATIVES: tuple[tuple[str, str], ...] = (
+    (
+        "not archived page",
+        r"wayback machine (?:has not|hasn.t) archived|hrm\. wayback machine|"
+        r"this url has been excluded from the wayback machine|"
+        r"wayback machine doesn.t have that page archived|not in archive|"
+        r"the machine that serves this file is down|got an http \d{3} response at crawl time",
+    ),
+    (
+        "parked domain",
+        r"(?:this|the) domain (?:name )?(?:may be|is) for sale|buy this domain|"
+        r"domain (?:name )?is parked|parked (?:free|domain|by)|this domain is parked|"
+        r"(?:inquire|enquire) about this domain|make an offer on this domain|"
+        r"this web ?page is parked|domain has (?:expired|been registered)|"
+        r"related searches|sedo domain parking|future home of something",
+    ),
+    (
+        "captcha/bot wall",
+        r"verify (?:that )?you are (?:a )?human|are you a robot|i.m not a robot|captcha|"
+        r"checking (?:if the site connection is secure|your browser)|just a moment\.\.\.|"
+        r"enable javascript and cookies to continue|attention required|"
+        r"you have been blocked|pardon our interruption|access denied|"
+        r"request unsuccessful\. incapsula|press (?:&|and) hold|unusual traffic from your",
+    ),
+    (
+        "login page",
+        r"(?:sign|log) ?in to (?:continue|your account)|forgot (?:your )?password|"
+        r"(?:username|email) and password|keep me (?:signed|logged) in|remember me",
+    ),
+    (
+        "error page",
+        r"\b404\b.{0,20}not found|not found.{0,20}\b404\b|page (?:was )?not (?:be )?found|"
+        r"page (?:you requested|you are looking for) (?:could not|cannot|can.t|does not|doesn.t)|"
+        r"page cannot be (?:found|displayed)|this page (?:isn.t|is not) available|"
+        r"(?:500 )?internal server error|403 forbidden|service unavailable|bad gateway|"
+        r"seite (?:wurde )?nicht gefunden|page introuvable|pagina no encontrada|"
+        r"pagina non trovata|pagina niet gevonden|no such page|an error (?:has )?occurred",
+    ),
+)
+_LOGIN_TITLE = re.compile(r"^(?:sign ?in|log ?in|login|anmelden|connexion|iniciar sesion)\b")
+
+_WORD = re.compile(r"[^\W\d_]+|\d+")
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]")
+_WS = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class Detection:
+    score: float  # 0..1
+    is_policy: bool
+    reason: str  # "privacy terms 14, title match" or "too short (35 words)" or "parked domain"...
+
+
+def _fold(text: str) -> str:
+    # casefold, drop accents on Latin letters only (kana voicing marks must survive)
+    out: list[str] = []
+    for c in unicodedata.normalize("NFKD", text.casefold()):
+        if unicodedata.combining(c) and out and ord(out[-1]) < 0x250:
+            continue
+        out.append(c)
+    return _WS.sub(" ", unicodedata.normalize("NFC", "".join(out)))
+
+
+def _latin(pattern: str) -> bool:
+    return pattern[:1].isascii() or "\u0400" <= pattern[:1] <= "\u04ff"
+
+
+@functools.cache
+def _concept_patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
+    compiled = []
+    for concept, patterns in _CONCEPTS.items():
+        latin = [p for p in patterns if _latin(p)]
+        other = [p for p in patterns if not _latin(p)]
+        parts = []
+        if latin:
+            parts.append(r"(?<!\w)(?:" + "|".join(latin) + ")")
+        if other:
+            parts.append("|".join(other))
+        compiled.append((concept, re.compile("|".join(parts))))
+    return tuple(compiled)
+
+
+@functools.cache
+def _negative_patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
+    return tuple((reason, re.compile(p)) for reason, p in _NEGATIVES)
+
+
+def word_count(text: str) -> int:
+    """Words in any script: runs of letters/digits, plus CJK characters counted ~2 per word."""
+    cjk = len(_CJK.findall(text))
+    latin = len(_WORD.findall(_CJK.sub(" ", text)))
+    return latin + (cjk + 1) // 2
+
+
+def _negative(folded: str, title: str, words: int, concepts: int) -> str | None:
+    for reason, pattern in _negative_patterns():
+        # a title says what the page is even when menus make the text long; a text rich in
+        # policy vocabulary is judged on its text alone
+        if title and concepts < 8 and pattern.search(title):
+            return reason
+        if words < NEGATIVE_MAX_WORDS and concepts < 8 and pattern.search(folded):
+            return reason
+    if title and _LOGIN_TITLE.match(title) and words < NEGATIVE_MAX_WORDS and concepts < 8:
+        return "login page"
+    return None
+
+
+def detect_policy(
+    text: str,
+    *,
+    title: str | None = None,
+    url: str | None = None,
+    threshold: float = 0.5,
+) -> Detection:
+    """Score ``text`` (extracted markdown or plain text) as a privacy policy, 0..1."""
+    plain = strip_markdown(text or "")
+    folded = _fold(plain)
+    folded_title = _fold(title or "").strip()
+    words = word_count(plain)
+
+    hits: dict[str, int] = {}
+    for concept, pattern in _concept_patterns():
+        n = len(pattern.findall(folded))
+        if n:
+            hits[concept] = n
+    total_hits = sum(hits.values())
+    concepts = len(hits)
+
+    negative = _negative(folded, folded_title, words, concepts)
+    if negative:
+        return Detection(score=0.0, is_policy=False, reason=negative)
+    if words < MIN_WORDS:
+        return Detection(score=0.0, is_policy=False, reason=f"too short ({words} words)")
+
+    title_match = bool(folded_title and _TITLE_POLICY.search(folded_title))
+    url_match = bool(url and _URL_POLICY.search(_fold(url)))
+    # a 100-word policy of a 2005 shop cannot cover ten concepts: expect fewer from short texts
+    breadth = min(1.0, concepts / min(BREADTH_FULL, 4 + words / 50))
+    density = total_hits * 100.0 / max(words, 1)
+    # long registries and menus touch many concepts once each: breadth counts only with density
+    breadth *= min(1.0, density / DENSITY_FLOOR)
+    score = W_BREADTH * breadth + W_DENSITY * min(1.0, density / DENSITY_FULL)
+    if title_match or url_match:
+        score += W_TITLE
+    reasons = [f"privacy terms {total_hits} in {concepts} kinds", f"{density:.1f}/100 words"]
+    if title_match:
+        reasons.append("title match")
+    if url_match:
+        reasons.append("url match")
+    if folded_title and not title_match and _TITLE_TERMS_ONLY.search(folded_title):
+        score -= W_TITLE  # terms of service share much of the vocabulary
+        reasons.append("terms-of-service title")
+    if words < FULL_LENGTH_WORDS:
+        score *= 0.6 + 0.4 * (words - MIN_WORDS) / (FULL_LENGTH_WORDS - MIN_WORDS)
+        reasons.append(f"short ({words} words)")
+    score = round(max(0.0, min(1.0, score)), 3)
+    return Detection(score=score, is_policy=score >= threshold, reason=", ".join(reasons))

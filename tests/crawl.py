@@ -1,0 +1,47 @@
+"""Run the console script in a subprocess (a Twisted reactor cannot restart in-process)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_cli(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    return subprocess.run(
+        [sys.executable, "-m", "crawler.cli", *args],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def run_scrapy(
+    *args: str, cwd: Path = ROOT, timeout: float = 600
+) -> subprocess.CompletedProcess[str]:
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    scrapy = Path(sys.executable).parent / "scrapy"
+    return subprocess.run(
+        [str(scrapy), *args],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def read(out: Path, dataset: str) -> pd.DataFrame:
+    df = pd.read_parquet(out / dataset)
+    df["snapshot"] = df["snapshot"].astype(str)
+    return df
