@@ -21,10 +21,11 @@ Paragraph and list-item lines are joined with one space (a soft line break in ma
 table rows keep their newlines.
 
 Invariant. :func:`normalize_for_compare` removes the same leading markers from every line
-and then every whitespace character, so
-``normalize_for_compare("".join(c.text for c in clauses)) == normalize_for_compare(markdown)``
-holds exactly: any lost, duplicated or reordered non-space character (a word, a digit, a
-link target) breaks it. It cannot see where whitespace was (two words glued together).
+of the document and then every whitespace character, so
+``normalize_clauses(clauses) == normalize_for_compare(markdown)`` (the clause texts, whitespace
+removed, concatenated) holds exactly: any lost, duplicated or reordered non-space
+character (a word, a digit, a link target) breaks it. It cannot see where whitespace was
+(two words glued together).
 This holds because no line inside a clause's text starts with a marker (such a line would
 have opened its own block), and a clause never starts with one either.
 """
@@ -33,6 +34,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 logger = logging.getLogger(__name__)
@@ -131,6 +133,15 @@ class Clause:
 def normalize_for_compare(s: str) -> str:
     """``s`` without leading structural markers on any line and without any whitespace."""
     return "".join(_WS.sub("", _MARKERS.sub("", line, count=1)) for line in s.splitlines())
+
+
+def normalize_clauses(clauses: Iterable[Clause]) -> str:
+    """The clauses' texts without whitespace, concatenated: the left side of the invariant.
+
+    Clause texts already lack structural markers, so they are not stripped again (a sentence
+    piece like "-" or "1." is text, not a marker).
+    """
+    return "".join(_WS.sub("", c.text) for c in clauses)
 
 
 def strip_markers(line: str) -> str:
