@@ -50,6 +50,9 @@ class Choice:
     homepage_url: str | None = None
 
 
+NO_HOMEPAGE: Any = object()  # choose(): no homepage capture in the period (decide later)
+
+
 class WaybackSpider(PolicySpider):
     name = "wayback"
     args_model = WaybackArgs
@@ -79,13 +82,21 @@ class WaybackSpider(PolicySpider):
     async def crawl_site(self, response: Response, entry: SiteEntry) -> AsyncIterator[Any]:
         choices: dict[str, Choice | None] = {}
         links_by_digest: dict[str, list[str]] = {}
+        no_home: list[Period] = []
         for period in self.periods:
             choice = await self.choose(entry, period, links_by_digest)
+            if choice is NO_HOMEPAGE:
+                no_home.append(period)
+                choice = None
             for rec in self.client.drain():
                 yield rec
             choices[period.label] = choice
-            if choice is None:
-                continue
+        for period in no_home:
+            # no homepage capture in this period: try the policy URLs that the homepage linked
+            # in the nearest periods before looking no further
+            choices[period.label] = await self.choose_from_neighbours(entry, period, choices)
+            for rec in self.client.drain():
+                yield rec
         if self.args.every == "capture":
             async for item in self.every_version(entry, choices):
                 yield item
@@ -159,13 +170,7 @@ class WaybackSpider(PolicySpider):
             if rec is not None:
                 return Choice(rec, "common_path", homepage[0] if homepage else None)
         if homepage is None:
-            self.no_policy(
-                entry,
-                period,
-                entry.homepage,
-                "no_capture_in_period",
-                "no homepage capture in this period and no common policy path",
-            )
+            return NO_HOMEPAGE  # decided after every period's homepage has been seen
         else:
             self.no_policy(
                 entry,
@@ -175,6 +180,34 @@ class WaybackSpider(PolicySpider):
                 f"homepage links tried: {homepage[1][:MAX_LINK_CANDIDATES]}; "
                 "no common policy path captured in this period",
             )
+        return None
+
+    async def choose_from_neighbours(
+        self, entry: SiteEntry, period: Period, choices: dict[str, Choice | None]
+    ) -> Choice | None:
+        """Policy URLs found through the homepage in other periods, nearest period first."""
+        mid = period.midpoint
+        found = [
+            (abs((p.midpoint - mid).total_seconds()), c)
+            for p in self.periods
+            if (c := choices.get(p.label)) is not None and c.discovered_by == "homepage_link"
+        ]
+        tried: set[str] = set()
+        for _, c in sorted(found, key=lambda x: x[0]):
+            if c.rec.original in tried:
+                continue
+            tried.add(c.rec.original)
+            rec = await self.closest(entry, c.rec.original, period)
+            if rec is not None:
+                return Choice(rec, "nearby_homepage_link", c.homepage_url)
+        self.no_policy(
+            entry,
+            period,
+            entry.homepage,
+            "no_capture_in_period",
+            "no homepage capture in this period; no common policy path and no policy URL "
+            f"linked from the homepage in other periods captured here (tried {len(tried)})",
+        )
         return None
 
     def no_policy(
