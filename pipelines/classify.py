@@ -1,11 +1,17 @@
 """Label policy clauses with the ten OPP-115 categories.
 
-The model is a one-vs-rest logistic regression over sparse features: TF-IDF word 1-2grams
-of the clause, word 1-2grams of its heading, word unigrams of the neighbouring clauses and
-the clause's relative position. Everything is stored in one ``.npz`` file (arrays only,
-no pickle); the vocabularies and metadata sit inside it as a UTF-8 JSON byte array.
-Inference builds sparse matrices with scikit-learn's ``CountVectorizer`` over a fixed
-vocabulary, so loading does no fitting and classification runs thousands of clauses a second.
+Two stages, all linear, stored in one ``.npz`` file (arrays only, no pickle):
+
+1. Base models, one-vs-rest logistic regressions over TF-IDF word 1-2grams: one scores the
+   whole clause, one scores each of its sentences (trained on the sentences that annotators
+   highlighted for a category). A clause gets the sentence scores' maximum and mean.
+2. A stacker per category, a logistic regression over the base logits of all ten categories
+   (the clause, its best and its average sentence). Given document context (``total > 1``),
+   a second stacker also reads the clause-level logits of the previous and next clause and the
+   clause's relative position.
+
+Inference builds sparse matrices with scikit-learn's ``CountVectorizer`` over fixed
+vocabularies, so loading does no fitting and classification runs thousands of clauses a second.
 """
 
 from __future__ import annotations
@@ -14,6 +20,7 @@ import io
 import json
 import logging
 import math
+import re
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -29,14 +36,22 @@ from pipelines.schemas import CATEGORIES
 logger = logging.getLogger(__name__)
 
 MODEL_FILENAME = "opp115_clauses.npz"
-FORMAT_VERSION = 1
-N_POSITION_FEATURES = 7  # five position bins + first + last
+FORMAT_VERSION = 2
+N_CATEGORIES = len(CATEGORIES)
 
-# Feature blocks in column order. Each text block has its own vocabulary and idf.
-TEXT_BLOCKS: tuple[str, ...] = ("text", "heading", "context")
-NGRAMS: dict[str, tuple[int, int]] = {"text": (1, 2), "heading": (1, 2), "context": (1, 1)}
+# Base models: the clause as a whole and each of its sentences.
+BASES: tuple[str, ...] = ("clause", "sentence")
+NGRAM_RANGE = (1, 2)
+# Stackers: text only (clause, sentence max, sentence mean) and with document context
+# (+ previous and next clause, relative position and its square).
+N_TEXT_FEATURES = 3 * N_CATEGORIES
+N_CONTEXT_FEATURES = 5 * N_CATEGORIES + 2
+STACKERS: dict[str, int] = {"text": N_TEXT_FEATURES, "context": N_CONTEXT_FEATURES}
 
 _HEADING_MAX_WORDS = 14
+_LOGIT_CLIP = 1e-4
+# Sentence ends: line breaks, or . ! ? ; followed by space and something that starts a sentence.
+_SENTENCE_BREAK = re.compile(r"\n+|(?<=[.!?;])\s+(?=[\"'(A-Z0-9•\-*])")
 
 
 @dataclass
@@ -55,11 +70,7 @@ def default_model_path() -> Path:
 
 
 def first_line_heading(text: str) -> str:
-    """The first line of a multi-line clause when it is short enough to be a heading.
-
-    OPP-115 segments (and clauses cut without structure) carry their heading as the first
-    line of the text; the model reads it as heading context too.
-    """
+    """The first line of a multi-line clause when it is short enough to be a heading."""
     head, sep, _rest = text.strip().partition("\n")
     if not sep:
         return ""
@@ -76,16 +87,50 @@ def heading_text(clause: ClauseInput) -> str:
     return "\n".join(parts)
 
 
-def position_features(position: int, total: int) -> np.ndarray:
-    """Five relative-position bins plus is-first and is-last; all zero when unknown (total<=1)."""
-    out = np.zeros(N_POSITION_FEATURES, dtype=np.float64)
-    if total <= 1:
-        return out
-    rel = min(max(position / total, 0.0), 0.999)
-    out[int(rel * 5)] = 1.0
-    out[5] = float(position == 0)
-    out[6] = float(position == total - 1)
-    return out
+def split_sentences(text: str) -> list[tuple[int, int]]:
+    """(start, end) character spans of the non-blank sentences of a text; one span at least."""
+    spans: list[tuple[int, int]] = []
+    pos = 0
+    for m in _SENTENCE_BREAK.finditer(text):
+        if text[pos : m.start()].strip():
+            spans.append((pos, m.start()))
+        pos = m.end()
+    if text[pos:].strip():
+        spans.append((pos, len(text)))
+    return spans or [(0, len(text))]
+
+
+def relative_position(position: int, total: int) -> float:
+    """Position of a clause in its document, 0 (first) … 1 (last)."""
+    return min(max(position / max(total - 1, 1), 0.0), 1.0)
+
+
+def logit(p: np.ndarray) -> np.ndarray:
+    p = np.clip(np.asarray(p, dtype=np.float64), _LOGIT_CLIP, 1.0 - _LOGIT_CLIP)
+    return np.log(p / (1.0 - p))
+
+
+def sigmoid(x: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-x))
+
+
+def stack_features(
+    clause_p: np.ndarray,
+    sent_max: np.ndarray,
+    sent_mean: np.ndarray,
+    prev_p: np.ndarray | None = None,
+    next_p: np.ndarray | None = None,
+    rel: np.ndarray | None = None,
+) -> np.ndarray:
+    """Stacker inputs: base logits; with context also the neighbours' logits and position.
+
+    A missing neighbour (first or last clause) is all-zero logits, i.e. p = 0.5 everywhere.
+    """
+    parts = [logit(clause_p), logit(sent_max), logit(sent_mean)]
+    if prev_p is not None and next_p is not None and rel is not None:
+        rel = np.asarray(rel, dtype=np.float64).reshape(-1, 1)
+        parts += [prev_p, next_p, rel, rel * rel]
+    return np.hstack(parts)
 
 
 def _clean(text: Any) -> str:
@@ -93,11 +138,6 @@ def _clean(text: Any) -> str:
     if text is None or (isinstance(text, float) and math.isnan(text)):
         return ""
     return str(text)
-
-
-def _vectorizer(vocabulary: dict[str, int], ngram_range: tuple[int, int]) -> CountVectorizer:
-    """A count vectorizer over a fixed vocabulary (same tokenizer as at training time)."""
-    return CountVectorizer(vocabulary=vocabulary, ngram_range=ngram_range, dtype=np.float64)
 
 
 def tfidf(counts: sp.csr_matrix, idf: np.ndarray) -> sp.csr_matrix:
@@ -130,90 +170,137 @@ def write_npz_deterministic(path: Path, arrays: dict[str, np.ndarray]) -> None:
     tmp.replace(path)
 
 
+@dataclass
+class LinearText:
+    """TF-IDF word 1-2grams over a fixed vocabulary + one logistic regression per category."""
+
+    vocabulary: list[str]
+    idf: np.ndarray
+    coef: np.ndarray  # (n_terms, n_categories)
+    intercept: np.ndarray
+
+    def __post_init__(self) -> None:
+        self.idf = np.asarray(self.idf, dtype=np.float64)
+        self.coef = np.asarray(self.coef, dtype=np.float32)
+        self.intercept = np.asarray(self.intercept, dtype=np.float32)
+        self._vectorizer = CountVectorizer(
+            vocabulary={t: i for i, t in enumerate(self.vocabulary)},
+            ngram_range=NGRAM_RANGE,
+            dtype=np.float64,
+        )
+        if self.coef.shape != (len(self.vocabulary), N_CATEGORIES):
+            raise ValueError(f"coefficients have shape {self.coef.shape}")
+
+    def features(self, texts: Sequence[str]) -> sp.csr_matrix:
+        if not self.vocabulary:
+            return sp.csr_matrix((len(texts), 0))
+        return tfidf(self._vectorizer.transform(texts), self.idf)
+
+    def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, N_CATEGORIES))
+        scores = np.asarray(self.features(texts) @ self.coef, dtype=np.float64) + self.intercept
+        return sigmoid(scores)
+
+
+@dataclass
+class Stacker:
+    """Standardised features + one logistic regression per category."""
+
+    mean: np.ndarray
+    scale: np.ndarray
+    coef: np.ndarray  # (n_features, n_categories)
+    intercept: np.ndarray
+
+    def predict_proba(self, x: np.ndarray) -> np.ndarray:
+        z = (x - self.mean) / self.scale
+        return sigmoid(z @ self.coef.astype(np.float64) + self.intercept)
+
+
 class ClauseClassifier:
-    """One-vs-rest linear model over clause, heading, neighbour and position features."""
+    """Two-stage linear model: clause and sentence base models, then per-category stackers."""
 
     def __init__(
         self,
-        vocabularies: dict[str, list[str]],
-        idf: dict[str, np.ndarray],
-        block_weights: dict[str, float],
-        coef: np.ndarray,
-        intercept: np.ndarray,
+        bases: dict[str, LinearText],
+        stackers: dict[str, Stacker],
+        top_floor: float = 0.2,
         meta: dict[str, Any] | None = None,
     ) -> None:
-        self.vocabularies = vocabularies
-        self.idf = idf
-        self.block_weights = block_weights
-        self.coef = np.asarray(coef, dtype=np.float32)  # (n_features, n_categories)
-        self.intercept = np.asarray(intercept, dtype=np.float32)
+        self.bases = bases
+        self.stackers = stackers
+        self.top_floor = float(top_floor)
         self.meta = dict(meta or {})
-        self._vectorizers = {
-            name: _vectorizer({t: i for i, t in enumerate(vocabularies[name])}, NGRAMS[name])
-            for name in TEXT_BLOCKS
-        }
-        if self.coef.shape != (self.n_features, len(CATEGORIES)):
-            raise ValueError(
-                f"model coefficients have shape {self.coef.shape}, "
-                f"expected ({self.n_features}, {len(CATEGORIES)})"
-            )
+        for name, n in STACKERS.items():
+            if stackers[name].coef.shape != (n, N_CATEGORIES):
+                raise ValueError(f"{name} stacker has shape {stackers[name].coef.shape}")
 
-    @property
-    def n_features(self) -> int:
-        # The context vocabulary is used twice: previous and next clause.
-        v = self.vocabularies
-        return len(v["text"]) + len(v["heading"]) + 2 * len(v["context"]) + N_POSITION_FEATURES
+    # -- stage 1 ----------------------------------------------------------------------------
 
-    # -- features ---------------------------------------------------------------------------
-
-    def _block(self, name: str, texts: Sequence[str]) -> sp.csr_matrix:
-        if not self.vocabularies[name]:  # e.g. a training set without any headings
-            return sp.csr_matrix((len(texts), 0))
-        counts = self._vectorizers[name].transform(texts)
-        return tfidf(counts, self.idf[name]) * self.block_weights.get(name, 1.0)
-
-    def features(self, clauses: Sequence[ClauseInput]) -> sp.csr_matrix:
-        """The sparse design matrix: text | heading | prev context | next context | position."""
-        texts = [_clean(c.text) for c in clauses]
-        headings = [
-            heading_text(ClauseInput(text=t, heading_path=c.heading_path))
-            for t, c in zip(texts, clauses, strict=True)
-        ]
-        # Neighbours are usually other clauses of the same batch: vectorise each text once.
-        prevs = [_clean(c.prev_text) for c in clauses]
-        nexts = [_clean(c.next_text) for c in clauses]
-        unique = sorted(set(prevs) | set(nexts))
-        index = {t: i for i, t in enumerate(unique)}
-        ctx = self._block("context", unique)
-        prev_m = ctx[[index[t] for t in prevs]]
-        next_m = ctx[[index[t] for t in nexts]]
-        pos = (
-            np.stack([position_features(c.position, c.total) for c in clauses])
-            if clauses
-            else (np.zeros((0, N_POSITION_FEATURES)))
-        )
-        pos_m = sp.csr_matrix(pos * self.block_weights.get("position", 1.0))
-        return sp.hstack(
-            [self._block("text", texts), self._block("heading", headings), prev_m, next_m, pos_m],
-            format="csr",
-        )
+    def base_outputs(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Clause probabilities, and the maximum and mean of its sentences' probabilities."""
+        n = len(texts)
+        clause_p = self.bases["clause"].predict_proba(texts)
+        owners: list[int] = []
+        sentences: list[str] = []
+        for i, text in enumerate(texts):
+            for a, b in split_sentences(text):
+                owners.append(i)
+                sentences.append(text[a:b])
+        sent_p = self.bases["sentence"].predict_proba(sentences)
+        idx = np.asarray(owners, dtype=np.int64)
+        sent_max = np.zeros((n, N_CATEGORIES))
+        np.maximum.at(sent_max, idx, sent_p)
+        sent_sum = np.zeros((n, N_CATEGORIES))
+        np.add.at(sent_sum, idx, sent_p)
+        counts = np.bincount(idx, minlength=n).reshape(-1, 1)
+        return clause_p, sent_max, sent_sum / np.maximum(counts, 1)
 
     # -- prediction -------------------------------------------------------------------------
+
+    def raw_proba(self, clauses: Sequence[ClauseInput]) -> np.ndarray:
+        """The stackers' probabilities, before the top-category rule of ``predict_proba``."""
+        texts = [_clean(c.text) for c in clauses]
+        clause_p, sent_max, sent_mean = self.base_outputs(texts)
+        probs = self.stackers["text"].predict_proba(stack_features(clause_p, sent_max, sent_mean))
+        in_doc = np.array([c.total > 1 for c in clauses])
+        if in_doc.any():
+            rows = np.flatnonzero(in_doc)
+            # Neighbours are usually other clauses of the same batch: score each text once.
+            known = {t: i for i, t in enumerate(texts)}
+            extra = sorted(
+                {_clean(clauses[r].prev_text) for r in rows}
+                | {_clean(clauses[r].next_text) for r in rows} - set(known)
+            )
+            extra_logits = logit(self.bases["clause"].predict_proba(extra)) if extra else None
+            clause_logits = logit(clause_p)
+
+            def neighbour(text: str) -> np.ndarray:
+                if not text.strip():
+                    return np.zeros(N_CATEGORIES)
+                if text in known:
+                    return clause_logits[known[text]]
+                return extra_logits[extra.index(text)]  # type: ignore[index]
+
+            prev_l = np.stack([neighbour(_clean(clauses[r].prev_text)) for r in rows])
+            next_l = np.stack([neighbour(_clean(clauses[r].next_text)) for r in rows])
+            rel = np.array([relative_position(clauses[r].position, clauses[r].total) for r in rows])
+            x = stack_features(clause_p[rows], sent_max[rows], sent_mean[rows], prev_l, next_l, rel)
+            probs[rows] = self.stackers["context"].predict_proba(x)
+        empty = np.array([not t.strip() for t in texts])
+        probs[empty] = 0.0
+        return probs
 
     def predict_proba(self, clauses: Sequence[ClauseInput]) -> np.ndarray:
         """Probabilities, shape (n, 10), columns in CATEGORIES order, float32.
 
+        Every clause of a policy is about something: when no category reaches 0.5, the most
+        likely one is raised to 0.5 (if it is at least ``top_floor``), so that it is assigned.
         Clauses with empty text get zeros: there is nothing to label.
         """
-        n = len(clauses)
-        if n == 0:
-            return np.zeros((0, len(CATEGORIES)), dtype=np.float32)
-        x = self.features(clauses)
-        scores = np.asarray(x @ self.coef, dtype=np.float64) + self.intercept
-        probs = 1.0 / (1.0 + np.exp(-scores))
-        empty = np.array([not _clean(c.text).strip() for c in clauses])
-        probs[empty] = 0.0
-        return probs.astype(np.float32)
+        if not clauses:
+            return np.zeros((0, N_CATEGORIES), dtype=np.float32)
+        return apply_top_rule(self.raw_proba(clauses), self.top_floor).astype(np.float32)
 
     def labels(self, probs: np.ndarray, threshold: float = 0.5) -> list[list[str]]:
         """Per row, the categories at or above the threshold, in CATEGORIES order."""
@@ -226,19 +313,23 @@ class ClauseClassifier:
         """Write the model as one deterministic .npz file (no pickle)."""
         path = Path(path)
         meta = {
+            **{k: v for k, v in self.meta.items() if k != "vocabularies"},
             "format_version": FORMAT_VERSION,
             "categories": list(CATEGORIES),
-            "block_weights": self.block_weights,
-            "vocabularies": self.vocabularies,
-            **{k: v for k, v in self.meta.items() if k not in ("vocabularies", "block_weights")},
+            "top_floor": self.top_floor,
+            "vocabularies": {b: self.bases[b].vocabulary for b in BASES},
         }
         blob = json.dumps(meta, sort_keys=True, ensure_ascii=False).encode("utf-8")
-        arrays = {
-            "meta_json": np.frombuffer(blob, dtype=np.uint8),
-            "coef": self.coef.astype(np.float32),
-            "intercept": self.intercept.astype(np.float32),
-            **{f"idf_{b}": self.idf[b].astype(np.float32) for b in TEXT_BLOCKS},
-        }
+        arrays: dict[str, np.ndarray] = {"meta_json": np.frombuffer(blob, dtype=np.uint8)}
+        for b in BASES:
+            base = self.bases[b]
+            arrays[f"{b}_idf"] = base.idf.astype(np.float32)
+            arrays[f"{b}_coef"] = base.coef.astype(np.float32)
+            arrays[f"{b}_intercept"] = base.intercept.astype(np.float32)
+        for s in STACKERS:
+            st = self.stackers[s]
+            for part in ("mean", "scale", "coef", "intercept"):
+                arrays[f"stack_{s}_{part}"] = np.asarray(getattr(st, part), dtype=np.float64)
         write_npz_deterministic(path, arrays)
         return path
 
@@ -255,15 +346,34 @@ class ClauseClassifier:
         if tuple(meta.get("categories", ())) != CATEGORIES:
             raise ValueError(f"{path}: model categories differ from pipelines.schemas.CATEGORIES")
         vocabularies = meta.pop("vocabularies")
-        block_weights = meta.pop("block_weights")
-        return cls(
-            vocabularies=vocabularies,
-            idf={b: arrays[f"idf_{b}"].astype(np.float64) for b in TEXT_BLOCKS},
-            block_weights=block_weights,
-            coef=arrays["coef"],
-            intercept=arrays["intercept"],
-            meta=meta,
-        )
+        bases = {
+            b: LinearText(
+                vocabulary=vocabularies[b],
+                idf=arrays[f"{b}_idf"],
+                coef=arrays[f"{b}_coef"],
+                intercept=arrays[f"{b}_intercept"],
+            )
+            for b in BASES
+        }
+        stackers = {
+            s: Stacker(
+                **{p: arrays[f"stack_{s}_{p}"] for p in ("mean", "scale", "coef", "intercept")}
+            )
+            for s in STACKERS
+        }
+        return cls(bases, stackers, top_floor=meta.pop("top_floor"), meta=meta)
+
+
+def apply_top_rule(probs: np.ndarray, floor: float) -> np.ndarray:
+    """Raise each row's best category to 0.5 when none reaches it and the best is >= floor."""
+    out = np.array(probs, dtype=np.float64, copy=True)
+    if len(out) == 0:
+        return out
+    best = out.argmax(axis=1)
+    top = out[np.arange(len(out)), best]
+    lift = (top < 0.5) & (top >= floor) & (top > 0)
+    out[np.flatnonzero(lift), best[lift]] = 0.5
+    return out
 
 
 def infer_heading_paths(texts: Sequence[str]) -> list[list[str]]:

@@ -4,7 +4,14 @@
 
 Only policies whose split is ``train`` are read, both their segments and their span
 annotations. The same data gives a byte-identical model file (sorted vocabularies,
-deterministic solver, fixed zip timestamps); the sha256 is printed.
+deterministic solvers and folds, fixed zip timestamps); the sha256 is printed.
+
+Recipe (pipelines/classify.py describes the model):
+1. sentence labels: a sentence of a segment is positive for a category when the segment's
+   gold (majority) labels hold it and at least one annotator highlighted text of that
+   category inside the sentence;
+2. out-of-fold base outputs on the training policies (grouped 5-fold by policy), from which
+   the stackers learn; 3. the base models refitted on all training policies.
 """
 
 from __future__ import annotations
@@ -15,25 +22,31 @@ import json
 import logging
 import sys
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import scipy.sparse as sp
 from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GroupKFold
 
 from pipelines.classify import (
-    N_POSITION_FEATURES,
-    NGRAMS,
-    TEXT_BLOCKS,
+    N_CATEGORIES,
+    NGRAM_RANGE,
+    STACKERS,
     ClauseClassifier,
     ClauseInput,
+    LinearText,
+    Stacker,
     clause_inputs_from_document,
     default_model_path,
-    heading_text,
     infer_heading_paths,
+    logit,
+    relative_position,
+    split_sentences,
+    stack_features,
+    tfidf,
 )
 from pipelines.schemas import CATEGORIES
 
@@ -45,17 +58,14 @@ DEFAULT_DATA = ROOT.parent / "shared" / "data" / "opp115"
 
 @dataclass(frozen=True)
 class TrainConfig:
-    """Hyper-parameters, chosen by grouped CV on the train split (see docs/classifier.md)."""
+    """Hyper-parameters, fixed before evaluation (see docs/classifier.md)."""
 
-    C: float = 10.0
+    C: float = 10.0  # base models, with balanced class weights
     min_df: int = 2
     max_df: float = 0.9
-    block_weights: dict[str, float] = field(
-        default_factory=lambda: {"text": 1.0, "heading": 0.5, "context": 0.3, "position": 0.5}
-    )
-    span_weight: float = 0.1  # annotators' highlighted spans as extra, light examples
-    single_vote_weight: float = 0.3  # a negative that one of three annotators called positive
-    balance_power: float = 1.0  # positives weighted (negatives/positives) ** power; 1 = balanced
+    stack_C: float = 1.0  # stackers, unweighted
+    folds: int = 5  # grouped folds for the out-of-fold base outputs
+    top_floor: float = 0.2
 
 
 # -- data ------------------------------------------------------------------------------------
@@ -81,18 +91,6 @@ def gold_matrix(labels: Sequence[str]) -> np.ndarray:
     return out
 
 
-def vote_matrix(votes: Sequence[str]) -> np.ndarray:
-    """Annotator vote counts (n, 10) from 'Category=3;Other=1' strings."""
-    out = np.zeros((len(votes), len(CATEGORIES)), dtype=np.int8)
-    index = {c: i for i, c in enumerate(CATEGORIES)}
-    for row, joined in enumerate(votes):
-        for part in str(joined).split(";"):
-            cat, sep, count = part.rpartition("=")
-            if sep and cat in index:
-                out[row, index[cat]] = int(count)
-    return out
-
-
 def clause_inputs(df: pd.DataFrame) -> list[ClauseInput]:
     """Segments as ClauseInputs with the context a segmenter would give them.
 
@@ -106,117 +104,185 @@ def clause_inputs(df: pd.DataFrame) -> list[ClauseInput]:
     return out
 
 
-def load_spans(data_dir: Path, policy_files: Sequence[str]) -> list[tuple[str, int]]:
-    """(highlighted text, category index) per annotation, for the given policies only."""
+def highlighted_spans(data_dir: Path, df: pd.DataFrame) -> dict[int, list[tuple[int, str]]]:
+    """Row of ``df`` -> (category index, highlighted text) of every annotation on that segment."""
     index = {c: i for i, c in enumerate(CATEGORIES)}
-    rows: list[tuple[str, int]] = []
-    for name in sorted(set(policy_files)):
+    rows = {
+        (f, int(s)): r
+        for r, (f, s) in enumerate(zip(df["policy_file"], df["segment_id"], strict=True))
+    }
+    out: dict[int, list[tuple[int, str]]] = {}
+    for name in sorted(df["policy_file"].unique()):
         path = data_dir / "annotations" / f"{name}.csv"
         if not path.is_file():
             logger.warning("no annotation file for %s", name)
             continue
         ann = pd.read_csv(path, header=None, dtype=str)
-        for cat, blob in zip(ann[5], ann[6], strict=True):
-            if cat not in index:
+        for seg, cat, blob in zip(ann[4], ann[5], ann[6], strict=True):
+            row = rows.get((name, int(seg)))
+            if row is None or cat not in index:
                 continue
-            spans = [
-                v.get("selectedText") or ""
-                for v in json.loads(blob).values()
-                if isinstance(v, dict) and v.get("startIndexInSegment", -1) >= 0
-            ]
-            text = " ".join(s for s in dict.fromkeys(spans) if s and s != "null")
-            if text:
-                rows.append((text, index[cat]))
-    return sorted(set(rows))
+            for v in json.loads(blob).values():
+                if isinstance(v, dict) and v.get("startIndexInSegment", -1) >= 0:
+                    text = (v.get("selectedText") or "").strip()
+                    if text and text != "null":
+                        out.setdefault(row, []).append((index[cat], text))
+    return out
+
+
+def sentence_table(
+    texts: Sequence[str], gold: np.ndarray, spans: dict[int, list[tuple[int, str]]] | None
+) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Sentences, their segment row and their labels (see the module docstring).
+
+    Without span annotations every sentence takes its segment's labels.
+    """
+    sentences: list[str] = []
+    owners: list[int] = []
+    labels: list[np.ndarray] = []
+    for row, text in enumerate(texts):
+        cuts = split_sentences(text)
+        hit = np.zeros((len(cuts), N_CATEGORIES), dtype=np.int8)
+        if spans is None:
+            hit[:] = gold[row]
+        for k, span in (spans or {}).get(row, []):
+            # Offsets in the annotations count HTML; locate the text itself instead.
+            a = text.find(span)
+            if a < 0:
+                a = text.find(span[:40])
+            if a < 0:
+                continue
+            b = a + len(span)
+            for j, (s, e) in enumerate(cuts):
+                if s < b and e > a:
+                    hit[j, k] = 1
+        hit &= gold[row].astype(np.int8)
+        for j, (s, e) in enumerate(cuts):
+            sentences.append(text[s:e])
+            owners.append(row)
+            labels.append(hit[j])
+    return (
+        sentences,
+        np.asarray(owners, dtype=np.int64),
+        np.asarray(labels).reshape(-1, N_CATEGORIES),
+    )
 
 
 # -- fitting ---------------------------------------------------------------------------------
 
 
-def _vocab_and_idf(
-    docs: Sequence[str], ngram_range: tuple[int, int], min_df: int, max_df: float
-) -> tuple[list[str], np.ndarray]:
-    """Sorted vocabulary and smooth idf, as TfidfVectorizer would compute them."""
-    cv = CountVectorizer(ngram_range=ngram_range, min_df=min_df, max_df=max_df, binary=True)
+def fit_linear_text(texts: Sequence[str], y: np.ndarray, cfg: TrainConfig) -> LinearText:
+    """Vocabulary, smooth idf (as TfidfVectorizer), a balanced logistic regression per label."""
+    cv = CountVectorizer(ngram_range=NGRAM_RANGE, min_df=cfg.min_df, max_df=cfg.max_df)
     try:
-        counts = cv.fit_transform(docs)
+        cv.fit(texts)
+        vocab = [str(t) for t in cv.get_feature_names_out()]  # sorted
     except ValueError:  # no term survives the document-frequency limits
-        return [], np.zeros(0)
-    vocab = [str(t) for t in cv.get_feature_names_out()]  # sorted
-    df = np.asarray(counts.sum(axis=0)).ravel()
-    idf = np.log((1 + len(docs)) / (1 + df)) + 1.0
-    return vocab, idf
+        vocab = []
+    counts = (
+        CountVectorizer(vocabulary=vocab, ngram_range=NGRAM_RANGE).transform(texts)
+        if vocab
+        else None
+    )
+    df = np.asarray((counts > 0).sum(axis=0)).ravel() if counts is not None else np.zeros(0)
+    idf = np.log((1 + len(texts)) / (1 + df)) + 1.0
+    coef = np.zeros((len(vocab), N_CATEGORIES), dtype=np.float32)
+    intercept = np.zeros(N_CATEGORIES, dtype=np.float32)
+    x = tfidf(counts, idf) if counts is not None else None
+    for k in range(N_CATEGORIES):
+        yk = y[:, k].astype(np.int64)
+        if x is None or yk.min() == yk.max():
+            intercept[k] = 10.0 if yk.size and yk[0] else -10.0
+            continue
+        lr = LogisticRegression(
+            C=cfg.C, class_weight="balanced", solver="liblinear", max_iter=5000, random_state=0
+        )
+        lr.fit(x, yk)
+        coef[:, k] = lr.coef_[0]
+        intercept[k] = lr.intercept_[0]
+    return LinearText(vocabulary=vocab, idf=idf, coef=coef, intercept=intercept)
+
+
+def fit_bases(
+    texts: Sequence[str],
+    gold: np.ndarray,
+    sentences: tuple[list[str], np.ndarray, np.ndarray],
+    rows: np.ndarray,
+    cfg: TrainConfig,
+) -> dict[str, LinearText]:
+    """Clause and sentence base models on the given segment rows."""
+    sents, owners, sent_y = sentences
+    keep = np.isin(owners, rows)
+    return {
+        "clause": fit_linear_text([texts[i] for i in rows], gold[rows], cfg),
+        "sentence": fit_linear_text(
+            [s for s, k in zip(sents, keep, strict=True) if k], sent_y[keep], cfg
+        ),
+    }
+
+
+def fit_stacker(x: np.ndarray, y: np.ndarray, cfg: TrainConfig) -> Stacker:
+    mean = x.mean(axis=0)
+    scale = x.std(axis=0) + 1e-6
+    z = (x - mean) / scale
+    coef = np.zeros((x.shape[1], N_CATEGORIES))
+    intercept = np.zeros(N_CATEGORIES)
+    for k in range(N_CATEGORIES):
+        yk = y[:, k].astype(np.int64)
+        if yk.min() == yk.max():
+            intercept[k] = 10.0 if yk[0] else -10.0
+            continue
+        lr = LogisticRegression(C=cfg.stack_C, max_iter=2000).fit(z, yk)
+        coef[:, k] = lr.coef_[0]
+        intercept[k] = lr.intercept_[0]
+    return Stacker(mean=mean, scale=scale, coef=coef, intercept=intercept)
 
 
 def fit_classifier(
     inputs: Sequence[ClauseInput],
     gold: np.ndarray,
-    votes: np.ndarray | None = None,
-    spans: Sequence[tuple[str, int]] = (),
+    groups: Sequence[int] | None = None,
+    spans: dict[int, list[tuple[int, str]]] | None = None,
     config: TrainConfig | None = None,
     meta: dict | None = None,
 ) -> ClauseClassifier:
-    """Fit vocabularies and one logistic regression per category."""
+    """Fit the two-stage model on clauses in document order.
+
+    ``groups`` (e.g. policy ids) keep a document's clauses in one fold; ``spans`` maps a row
+    to its highlighted (category, text) annotations for the sentence labels.
+    """
     cfg = config or TrainConfig()
     texts = [c.text for c in inputs]
-    docs = {"text": texts, "heading": [heading_text(c) for c in inputs], "context": texts}
-    vocabularies: dict[str, list[str]] = {}
-    idf: dict[str, np.ndarray] = {}
-    for block in TEXT_BLOCKS:
-        # Headings are short and repeated: keep every heading term seen twice, however common.
-        max_df = 1.0 if block == "heading" else cfg.max_df
-        vocabularies[block], idf[block] = _vocab_and_idf(
-            docs[block], NGRAMS[block], cfg.min_df, max_df
-        )
-    n_features = (
-        len(vocabularies["text"])
-        + len(vocabularies["heading"])
-        + 2 * len(vocabularies["context"])
-        + N_POSITION_FEATURES
-    )
-    model = ClauseClassifier(
-        vocabularies=vocabularies,
-        idf=idf,
-        block_weights=dict(cfg.block_weights),
-        coef=np.zeros((n_features, len(CATEGORIES)), dtype=np.float32),
-        intercept=np.zeros(len(CATEGORIES), dtype=np.float32),
-    )
-    x_seg = model.features(inputs)
-    x_span = model.features([ClauseInput(text=t) for t, _ in spans])
-    span_cat = np.array([k for _, k in spans], dtype=np.int64)
-    x_all = sp.vstack([x_seg, x_span], format="csr")
-    coef = np.zeros((n_features, len(CATEGORIES)), dtype=np.float32)
-    intercept = np.zeros(len(CATEGORIES), dtype=np.float32)
-    for k in range(len(CATEGORIES)):
-        y_seg = gold[:, k].astype(np.int64)
-        w_seg = np.ones(len(inputs))
-        if votes is not None:
-            w_seg[(y_seg == 0) & (votes[:, k] == 1)] = cfg.single_vote_weight
-        y = np.concatenate([y_seg, (span_cat == k).astype(np.int64)])
-        w = np.concatenate([w_seg, np.full(len(spans), cfg.span_weight)])
-        if y.min() == y.max():
-            logger.warning("category %s has a single class in training data", CATEGORIES[k])
-            intercept[k] = 10.0 if y[0] else -10.0
-            continue
-        n_pos = float(y_seg.sum() + (span_cat == k).sum())
-        balance = ((len(y) - n_pos) / max(n_pos, 1.0)) ** cfg.balance_power
-        lr = LogisticRegression(
-            C=cfg.C,
-            class_weight={0: 1.0, 1: balance},
-            solver="liblinear",
-            max_iter=5000,
-            random_state=0,
-        )
-        lr.fit(x_all, y, sample_weight=w)
-        coef[:, k] = lr.coef_[0]
-        intercept[k] = lr.intercept_[0]
+    n = len(texts)
+    groups_a = np.asarray(groups if groups is not None else np.arange(n))
+    sentences = sentence_table(texts, gold, spans)
+    clause_p = np.zeros((n, N_CATEGORIES))
+    sent_max = np.zeros((n, N_CATEGORIES))
+    sent_mean = np.zeros((n, N_CATEGORIES))
+    folds = min(cfg.folds, len(np.unique(groups_a)))
+    for tr, te in GroupKFold(n_splits=folds).split(texts, groups=groups_a):
+        fold = ClauseClassifier.__new__(ClauseClassifier)
+        fold.bases = fit_bases(texts, gold, sentences, tr, cfg)
+        part = [texts[i] for i in te]
+        clause_p[te], sent_max[te], sent_mean[te] = ClauseClassifier.base_outputs(fold, part)
+    # Neighbours as the pipeline gives them: the previous and next clause of the same document.
+    clause_l = logit(clause_p)
+    prev_l = np.zeros_like(clause_l)
+    next_l = np.zeros_like(clause_l)
+    for i, c in enumerate(inputs):
+        if c.position > 0 and i > 0:
+            prev_l[i] = clause_l[i - 1]
+        if c.position + 1 < c.total and i + 1 < n:
+            next_l[i] = clause_l[i + 1]
+    rel = np.array([relative_position(c.position, c.total) for c in inputs])
+    features = {
+        "text": stack_features(clause_p, sent_max, sent_mean),
+        "context": stack_features(clause_p, sent_max, sent_mean, prev_l, next_l, rel),
+    }
+    stackers = {s: fit_stacker(features[s], gold, cfg) for s in STACKERS}
+    bases = fit_bases(texts, gold, sentences, np.arange(n), cfg)
     return ClauseClassifier(
-        vocabularies=vocabularies,
-        idf=idf,
-        block_weights=dict(cfg.block_weights),
-        coef=coef,
-        intercept=intercept,
-        meta={"config": asdict(cfg), **(meta or {})},
+        bases, stackers, top_floor=cfg.top_floor, meta={"config": asdict(cfg), **(meta or {})}
     )
 
 
@@ -224,19 +290,19 @@ def train_on_policies(
     df: pd.DataFrame, data_dir: Path, config: TrainConfig | None = None, with_spans: bool = True
 ) -> ClauseClassifier:
     """Fit on exactly the policies present in ``df`` (segments and their span annotations)."""
+    df = df.sort_values(["policy_id", "segment_id"], kind="stable").reset_index(drop=True)
     policy_ids = sorted(int(p) for p in df["policy_id"].unique())
-    spans = load_spans(data_dir, sorted(df["policy_file"].unique())) if with_spans else []
+    spans = highlighted_spans(data_dir, df) if with_spans else None
     return fit_classifier(
         clause_inputs(df),
         gold_matrix(df["majority_categories"].tolist()),
-        vote_matrix(df["annotator_votes"].tolist()),
-        spans,
-        config,
+        groups=df["policy_id"].tolist(),
+        spans=spans,
+        config=config,
         meta={
-            "training_data": "OPP-115 (Wilson et al., ACL 2016), segments.csv",
+            "training_data": "OPP-115 (Wilson et al., ACL 2016), segments.csv and annotations/",
             "training_policy_ids": policy_ids,
             "n_training_segments": len(df),
-            "n_training_spans": len(spans),
         },
     )
 

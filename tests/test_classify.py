@@ -121,7 +121,7 @@ def test_context_is_used_but_not_required(model: ClauseClassifier) -> None:
     with_ctx = model.predict_proba(doc)
     bare = model.predict_proba([ClauseInput(text=t) for t in texts])
     assert with_ctx.shape == bare.shape
-    assert not np.allclose(with_ctx, bare)  # heading, neighbours and position change the scores
+    assert not np.allclose(with_ctx, bare)  # neighbours and position change the scores
     assert "First Party Collection/Use" in model.labels(with_ctx)[1]
     assert doc[1].prev_text == texts[0] and doc[1].next_text == texts[2]
     assert (doc[2].position, doc[2].total, doc[2].next_text) == (2, 3, "")
