@@ -24,12 +24,14 @@ ROBOTSTXT_OBEY = (
 )
 
 # Politeness. The Internet Archive throttles CDX near 30 requests a minute and replay near
-# 10 a second; we stay below both and let AutoThrottle slow us further when it is slow.
+# 10 a second, and answers ignored 429s with an hour-long firewall block. Our own limits sit
+# well below both, per endpoint (crawler/middlewares.py; docs/operations.md); AutoThrottle
+# may slow us further when a server is slow.
 CONCURRENT_REQUESTS = 8
 CONCURRENT_REQUESTS_PER_DOMAIN = 4
 DOWNLOAD_DELAY = 0
 DOWNLOAD_SLOTS = {
-    "web.archive.org": {"concurrency": 2, "delay": 2.0, "randomize_delay": True},
+    "web.archive.org": {"concurrency": 2},  # pacing is PolitenessMiddleware's job
 }
 AUTOTHROTTLE_ENABLED = True
 AUTOTHROTTLE_START_DELAY = 1.0
@@ -38,11 +40,35 @@ AUTOTHROTTLE_TARGET_CONCURRENCY = 1.0
 RETRY_ENABLED = True
 RETRY_TIMES = 3
 RETRY_HTTP_CODES = [429, 500, 502, 503, 504, 522, 524, 408]
+# a request that fails for good is a `fetches` row with its reason, not a failed run
+RETRY_GIVE_UP_LOG_LEVEL = "WARNING"
 DOWNLOAD_TIMEOUT = 60
 
-# Size caps, checked by Scrapy after decompression too.
+POLICYARCHIVE_CDX_PER_MINUTE = 20.0  # per archive host; the Internet Archive throttles near 30
+POLICYARCHIVE_REPLAY_PER_SECOND = 5.0  # per archive host; it throttles near 10
+POLICYARCHIVE_LIVE_PER_SECOND = 1.0  # per live host
+POLICYARCHIVE_THROTTLE_LOOPBACK = False  # local archives/servers (tests, demo) run unthrottled
+POLICYARCHIVE_BACKOFF_BASE = 2.0  # seconds after the first failure in a row; doubles each time
+POLICYARCHIVE_BACKOFF_MAX = 300.0
+POLICYARCHIVE_BREAKER_THRESHOLD = 5  # failures in a row to one endpoint trip the breaker
+POLICYARCHIVE_BREAKER_COOLDOWN = 120.0  # pause after a trip; doubles on each further trip
+POLICYARCHIVE_BREAKER_MAX_TRIPS = 3  # then the run closes (finish reason circuit_breaker_open)
+POLICYARCHIVE_RETRY_AFTER_MAX = 900.0  # a longer Retry-After closes the run (resume later)
+
+DOWNLOADER_MIDDLEWARES = {
+    "scrapy.downloadermiddlewares.robotstxt.RobotsTxtMiddleware": None,
+    "crawler.middlewares.RobotsTxtMiddleware": 100,
+    "scrapy.downloadermiddlewares.retry.RetryMiddleware": None,
+    "crawler.middlewares.PolitenessMiddleware": 550,
+    # just outside HttpCompressionMiddleware (590): flags gzip/deflate/br bodies cut short
+    "crawler.integrity.TruncatedBodyMiddleware": 595,
+}
+
+# Size caps, checked by Scrapy after decompression too (HttpCompressionMiddleware).
 DOWNLOAD_MAXSIZE = 16 * 1024 * 1024
 DOWNLOAD_WARNSIZE = 4 * 1024 * 1024
+# only http(s), plus data: for the spiders' internal start requests; no file:, ftp:, s3:
+DOWNLOAD_HANDLERS = {"file": None, "ftp": None, "s3": None}
 
 COOKIES_ENABLED = False  # nothing to log into; never carry cookies across hosts
 TELNETCONSOLE_ENABLED = False  # no listening server the user did not ask for
@@ -52,7 +78,7 @@ EXTENSIONS = {
     "scrapy.extensions.remote_control.RemoteControl": None,
 }
 TWISTED_DNS_RESOLVER = "crawler.resolver.OverrideResolver"
-REDIRECT_MAX_TIMES = 10
+REDIRECT_MAX_TIMES = 10  # RedirectMiddleware follows http(s) targets only
 METAREFRESH_ENABLED = True
 
 ITEM_PIPELINES = {
@@ -67,9 +93,17 @@ ITEM_PIPELINES = {
 # policyarchive's own settings
 OUTPUT_DIR = "output"
 POLICYARCHIVE_WORKERS = None  # worker processes for extraction; None = one per core, 0 = inline
+# the per-document function the workers run (dotted path); tests swap in pathological ones
+POLICYARCHIVE_PROCESSOR = "pipelines.process.process_page"
 POLICYARCHIVE_DOC_TIMEOUT = 60.0  # seconds one document may take in a worker
 POLICYARCHIVE_MIN_POLICY_SCORE = 0.5
 POLICYARCHIVE_ROW_GROUP_ROWS = 500
+# Output commits: documents, clauses and fetches rows become visible together, atomically,
+# every N documents or T seconds (whichever first), and at the end of the run. A kill loses
+# at most the uncommitted batch, which a rerun fetches again.
+POLICYARCHIVE_COMMIT_DOCUMENTS = 500
+POLICYARCHIVE_COMMIT_SECONDS = 300.0
+POLICYARCHIVE_FAULT_KILL_AT = ""  # tests only: "after_pending:2" SIGKILLs the run mid-commit
 POLICYARCHIVE_SAVE_ENDPOINT = "https://web.archive.org/save/"  # Save Page Now (--save-to-archive)
 POLICYARCHIVE_SAVE_PER_MINUTE = 12  # the service refuses above about 15 a minute
 POLICYARCHIVE_RESOLVE = {}  # host pattern → IP, e.g. {"*.example": "127.0.0.1"} (tests, demos)

@@ -410,14 +410,22 @@ class Detection:
     reason: str  # "privacy terms 14, title match" or "too short (35 words)" or "parked domain"...
 
 
+@functools.cache
+def _latin_marks() -> re.Pattern[str]:
+    """A Latin letter (below U+0250) followed by combining marks: group 1 is the letter."""
+    marks = "".join(
+        re.escape(chr(c)) for c in range(0x300, 0x20000) if unicodedata.combining(chr(c))
+    )
+    return re.compile(f"([\\x00-\\u024f])[{marks}]+")
+
+
 def _fold(text: str) -> str:
-    # casefold, drop accents on Latin letters only (kana voicing marks must survive)
-    out: list[str] = []
-    for c in unicodedata.normalize("NFKD", text.casefold()):
-        if unicodedata.combining(c) and out and ord(out[-1]) < 0x250:
-            continue
-        out.append(c)
-    return _WS.sub(" ", unicodedata.normalize("NFC", "".join(out)))
+    # casefold, drop accents on Latin letters only (kana voicing marks must survive);
+    # regexes rather than a loop per character: this ran on every page's whole text
+    if text.isascii():
+        return _WS.sub(" ", text.lower())
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return _WS.sub(" ", unicodedata.normalize("NFC", _latin_marks().sub(r"\1", decomposed)))
 
 
 def _latin(pattern: str) -> bool:

@@ -246,8 +246,15 @@ _DATE_LINE = re.compile(
 )
 
 
-_LAYOUT_TAGS = {"table": "div", "tbody": "div", "thead": "div", "tfoot": "div", "tr": "div",
-                "td": "div", "th": "div"}
+_LAYOUT_TAGS = {
+    "table": "div",
+    "tbody": "div",
+    "thead": "div",
+    "tfoot": "div",
+    "tr": "div",
+    "td": "div",
+    "th": "div",
+}
 _BLOCKS_IN_CELL = ".//p|.//h1|.//h2|.//h3|.//h4|.//ul|.//ol|.//br"
 
 
@@ -262,8 +269,7 @@ def _unwrap_layout_tables(tree: HtmlElement, min_cell_words: int = 60) -> int:
     for table in list(tree.iter("table")):
         cells = [c for c in table.iter("td", "th") if c.getparent() is not None]
         layout = any(
-            _words(c.text_content()) >= min_cell_words and c.xpath(_BLOCKS_IN_CELL)
-            for c in cells
+            _words(c.text_content()) >= min_cell_words and c.xpath(_BLOCKS_IN_CELL) for c in cells
         )
         if not layout:
             continue

@@ -5,6 +5,11 @@ and flushed as row groups; a part is rotated when it grows past ``max_file_bytes
 is written under a dot-prefixed temporary name (pyarrow's dataset discovery ignores those),
 fsynced, read back, and only then renamed to ``part-<run_id>-<seq>.parquet``. A kill at any
 moment therefore leaves only complete files and ignorable temporaries.
+
+With ``auto_commit=False`` the writer never commits on its own: the caller commits every open
+part together (:meth:`prepare` then :meth:`publish`), so rows of several datasets that belong
+together (a document and its clauses) become visible in the same step. The crawl pipeline
+records the prepared batch in its state database between the two calls (pipelines/state.py).
 """
 
 from __future__ import annotations
@@ -59,6 +64,19 @@ class CommittedFile:
 
 
 @dataclass
+class PreparedFile:
+    """A complete, fsynced, verified temporary part, ready to be renamed into place."""
+
+    dataset: str
+    snapshot: str
+    tmp_path: Path  # absolute
+    final_path: Path  # absolute
+    rows: int
+    sha256: str
+    keys: list[str] = field(default_factory=list)
+
+
+@dataclass
 class _OpenPart:
     tmp_path: Path
     final_path: Path
@@ -78,12 +96,14 @@ class DatasetWriter:
         row_group_rows: int = 500,
         max_file_bytes: int = 128 * 1024 * 1024,
         on_commit: Callable[[CommittedFile], None] | None = None,
+        auto_commit: bool = True,
     ) -> None:
         self.out_dir = Path(out_dir)
         self.run_id = run_id
         self.row_group_rows = row_group_rows
         self.max_file_bytes = max_file_bytes
         self.on_commit = on_commit
+        self.auto_commit = auto_commit
         self.committed: list[CommittedFile] = []
         self.row_counts: dict[str, int] = {name: 0 for name in DATASETS}
         self._buffers: dict[tuple[str, str], list[Mapping[str, Any]]] = {}
@@ -104,11 +124,48 @@ class DatasetWriter:
 
     def close(self) -> list[CommittedFile]:
         """Flush every buffer and commit every open part. Idempotent."""
+        self.publish(self.prepare())
+        return self.committed
+
+    @property
+    def wants_commit(self) -> bool:
+        """An open part has grown past ``max_file_bytes`` (only without auto_commit)."""
+        return any(p.tmp_path.stat().st_size >= self.max_file_bytes for p in self._open.values())
+
+    @property
+    def uncommitted_rows(self) -> int:
+        return sum(len(b) for b in self._buffers.values()) + sum(
+            p.rows for p in self._open.values()
+        )
+
+    def prepare(self) -> list[PreparedFile]:
+        """Flush every buffer and finish every open part as a verified temporary."""
         for slot in list(self._buffers):
             self._flush_slot(slot)
-        for slot in list(self._open):
-            self._commit(slot)
-        return self.committed
+        return [self._prepare_slot(slot) for slot in list(self._open)]
+
+    def publish(self, prepared: list[PreparedFile]) -> list[CommittedFile]:
+        """Rename prepared temporaries into place (then fsync their directories)."""
+        done = []
+        for p in prepared:
+            os.replace(p.tmp_path, p.final_path)
+        for directory in {p.final_path.parent for p in prepared}:
+            fsync_dir(directory)
+        for p in prepared:
+            committed = CommittedFile(
+                dataset=p.dataset,
+                snapshot=p.snapshot,
+                path=p.final_path.relative_to(self.out_dir),
+                rows=p.rows,
+                sha256=p.sha256,
+                keys=p.keys,
+            )
+            self.committed.append(committed)
+            done.append(committed)
+            logger.debug("committed %s (%d rows)", committed.path, committed.rows)
+            if self.on_commit is not None:
+                self.on_commit(committed)
+        return done
 
     def abort(self) -> None:
         """Drop open temporaries (used when a run fails before it can commit)."""
@@ -147,8 +204,8 @@ class DatasetWriter:
         part.rows += table.num_rows
         part.keys.extend(keys)
         self.row_counts[dataset] += table.num_rows
-        if part.tmp_path.stat().st_size >= self.max_file_bytes:
-            self._commit(slot)
+        if self.auto_commit and part.tmp_path.stat().st_size >= self.max_file_bytes:
+            self.publish([self._prepare_slot(slot)])
 
     def _open_part(self, slot: tuple[str, str]) -> _OpenPart:
         dataset, snapshot = slot
@@ -162,7 +219,7 @@ class DatasetWriter:
         self._open[slot] = part
         return part
 
-    def _commit(self, slot: tuple[str, str]) -> None:
+    def _prepare_slot(self, slot: tuple[str, str]) -> PreparedFile:
         part = self._open.pop(slot)
         part.writer.close()
         with part.tmp_path.open("rb") as fh:
@@ -171,20 +228,15 @@ class DatasetWriter:
         meta = pq.read_metadata(part.tmp_path)
         if meta.num_rows != part.rows:
             raise OSError(f"{part.tmp_path}: wrote {part.rows} rows, read back {meta.num_rows}")
-        os.replace(part.tmp_path, part.final_path)
-        fsync_dir(part.final_path.parent)
-        committed = CommittedFile(
+        return PreparedFile(
             dataset=slot[0],
             snapshot=slot[1],
-            path=part.final_path.relative_to(self.out_dir),
+            tmp_path=part.tmp_path,
+            final_path=part.final_path,
             rows=part.rows,
-            sha256=sha256_file(part.final_path),
+            sha256=sha256_file(part.tmp_path),
             keys=part.keys,
         )
-        self.committed.append(committed)
-        logger.debug("committed %s (%d rows)", committed.path, committed.rows)
-        if self.on_commit is not None:
-            self.on_commit(committed)
 
 
 def verify_manifest_files(out_dir: str | Path, files: Iterable[Mapping[str, Any]]) -> list[str]:

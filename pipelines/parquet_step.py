@@ -2,16 +2,30 @@
 
 Every page that does not become a document still leaves a row in ``fetches`` with its
 reason: dropped items reach us through Scrapy's ``item_dropped`` signal.
+
+Rows are committed in batches (every POLICYARCHIVE_COMMIT_DOCUMENTS documents or
+POLICYARCHIVE_COMMIT_SECONDS seconds, and at the end): the policies, clauses and fetches
+parts of a batch become visible together, recorded in the state database as one commit
+(pipelines/state.py), so a kill at any moment never leaves a document without its clauses
+or clauses without their document. A fetch outcome identical to one already written (same
+site, snapshot, URL, outcome, status and detail) is not written again: the state database
+counts how often it was seen instead.
+
+One run at a time per output directory: ``<out>/.lock`` is held for the whole run.
 """
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
 import json
 import logging
 import os
 import platform
+import signal
 import sys
 import tempfile
+import time
 from collections import Counter
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
@@ -19,16 +33,45 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from scrapy import signals
+from scrapy.exceptions import CloseSpider
 
 from pipelines.drops import Refused
 from pipelines.items import Document, FetchRecord, PolicyPage
-from pipelines.parquet import CommittedFile, DatasetWriter, fsync_dir
-from pipelines.state import StateStore
+from pipelines.parquet import TMP_PREFIX, DatasetWriter, PreparedFile, fsync_dir
+from pipelines.schemas import DATASETS
+from pipelines.state import (
+    CommitPayload,
+    Outcome,
+    PendingFile,
+    Settled,
+    SiteDone,
+    StateStore,
+    StoredDoc,
+    recover,
+)
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
 
 logger = logging.getLogger(__name__)
+
+DATASET_NAMES = tuple(DATASETS)
+
+# Outcomes that say something about the archive's content, not about a failed exchange: a
+# site whose run saw only these may settle its snapshots without a document.
+DEFINITIVE = {
+    "ok",
+    "no_capture_in_period",
+    "no_policy_found",
+    "redirect_outside_period",
+    "too_many_redirects",
+    "already_stored",
+    "http_404",
+    "http_410",
+}
+NEGATIVE = DEFINITIVE - {"ok", "already_stored"}
+# pipeline refusals that say nothing about the page (it may do better next time)
+TRANSIENT_REFUSALS = {"timeout", "worker_crashed", "cancelled", "processing_error", "dropped"}
 
 _PACKAGES = (
     "policyarchive",
@@ -79,6 +122,44 @@ def fetch_row(rec: FetchRecord) -> dict[str, Any]:
     }
 
 
+def outcome_key(rec: FetchRecord) -> str:
+    """Identity of a fetch outcome: what happened to which URL, not when or in which run."""
+    parts = (
+        rec.site,
+        rec.snapshot,
+        rec.source,
+        rec.kind,
+        rec.url,
+        rec.archive_url or "",
+        rec.outcome,
+        "" if rec.http_status is None else str(rec.http_status),
+        rec.detail[:2000],
+    )
+    return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
+
+
+class OutputLocked(RuntimeError):
+    """Another run holds ``<out>/.lock``."""
+
+
+def lock_output(out_dir: Path) -> int:
+    """Take the output directory's lock (held until the fd closes, even on kill -9)."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    fd = os.open(out_dir / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        holder = os.read(fd, 64).decode(errors="replace").strip() or "?"
+        os.close(fd)
+        raise OutputLocked(
+            f"another policyarchive run (pid {holder}) is writing to {out_dir}; "
+            "not starting a second one"
+        ) from None
+    os.ftruncate(fd, 0)
+    os.write(fd, str(os.getpid()).encode())
+    return fd
+
+
 def page_fetch(page: PolicyPage, outcome: str, detail: str = "") -> FetchRecord:
     return FetchRecord(
         site=page.site,
@@ -99,14 +180,33 @@ class ParquetPipeline:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
         self.stats = crawler.stats
-        self.out_dir = Path(crawler.settings.get("OUTPUT_DIR"))
-        self.row_group_rows = crawler.settings.getint("POLICYARCHIVE_ROW_GROUP_ROWS")
+        s = crawler.settings
+        self.out_dir = Path(s.get("OUTPUT_DIR"))
+        self.row_group_rows = s.getint("POLICYARCHIVE_ROW_GROUP_ROWS")
+        self.commit_docs = max(1, s.getint("POLICYARCHIVE_COMMIT_DOCUMENTS"))
+        self.commit_seconds = s.getfloat("POLICYARCHIVE_COMMIT_SECONDS")
+        # fault injection for the resume tests: "after_pending:2" SIGKILLs this process at
+        # that point of its 2nd commit (before_pending | after_pending | after_rename)
+        self.kill_at = str(s.get("POLICYARCHIVE_FAULT_KILL_AT") or "")
         self.writer: DatasetWriter | None = None
         self.state: StateStore | None = None
+        self.lock_fd: int | None = None
         self.started_at = datetime.now(UTC)
         self.outcomes: Counter[str] = Counter()
         self.docs_per_snapshot: Counter[str] = Counter()
         self.sites_with_docs: set[str] = set()
+        self.written_keys: set[str] = set()  # fetch outcomes written by this run
+        self.unchanged = 0  # fetch outcomes not written again
+        self.commits = 0
+        self._batch_docs: list[StoredDoc] = []
+        self._batch_outcomes: list[Outcome] = []
+        self._batch_settled: list[Settled] = []
+        self._last_commit = time.monotonic()
+        # per site, until its SiteDone marker settles it: pages out, negatives, failures
+        self._pages_out: Counter[str] = Counter()
+        self._negatives: dict[str, dict[str, str]] = {}
+        self._failed_sites: set[str] = set()
+        self._site_done: dict[str, SiteDone] = {}
         crawler.signals.connect(self.item_dropped, signal=signals.item_dropped)
 
     @classmethod
@@ -119,41 +219,119 @@ class ParquetPipeline:
             "%Y%m%dT%H%M%SZ"
         )
 
+    @property
+    def archive(self) -> str | None:
+        args = getattr(self.crawler.spider, "args", None)
+        return getattr(args, "archive", None)
+
     def open_spider(self) -> None:
-        removed = DatasetWriter.clean_temporaries(self.out_dir)
-        if removed:
-            logger.warning("removed %d unfinished part files left by an interrupted run", removed)
+        try:
+            self.lock_fd = lock_output(self.out_dir)
+        except OutputLocked as exc:
+            logger.error("%s", exc)
+            raise CloseSpider("output_locked") from exc
         self.state = StateStore(self.out_dir / "state.sqlite")
+        forward, back = recover(self.out_dir, self.state)
+        removed = DatasetWriter.clean_temporaries(self.out_dir)
+        for tmp in (self.out_dir / "runs").glob(f"{TMP_PREFIX}*"):
+            tmp.unlink(missing_ok=True)
+            removed += 1
+        if removed:
+            logger.warning("removed %d unfinished files left by an interrupted run", removed)
+        self._close_interrupted_runs()
+        self.stats.set_value("policyarchive/recovery/rolled_forward", forward)
+        self.stats.set_value("policyarchive/recovery/rolled_back", back)
         self.state.run_started(self.run_id, self.started_at.isoformat())
         self.writer = DatasetWriter(
-            self.out_dir,
-            self.run_id,
-            row_group_rows=self.row_group_rows,
-            on_commit=self._on_commit,
+            self.out_dir, self.run_id, row_group_rows=self.row_group_rows, auto_commit=False
         )
 
-    def _on_commit(self, f: CommittedFile) -> None:
-        if f.dataset == "policies" and self.state is not None:
-            self.state.mark_stored(f.keys, self.run_id, str(f.path))
+    def _close_interrupted_runs(self) -> None:
+        """Give each killed run a manifest listing the files it did commit."""
+        assert self.state is not None
+        for run_id, started_at in self.state.unfinished_runs():
+            files = self.state.run_files(run_id)
+            rows: Counter[str] = Counter()
+            for f in files:
+                rows[f["dataset"]] += f["rows"]
+            now = datetime.now(UTC).isoformat()
+            path = self.out_dir / "runs" / f"{run_id}.json"
+            manifest = json.loads(path.read_text(encoding="utf-8")) if path.exists() else {}
+            manifest.update(
+                {
+                    "run_id": run_id,
+                    "started_at": started_at,
+                    "finished_at": None,
+                    "status": "interrupted",
+                    "recovered_at": now,
+                    "counts": {"rows": {ds: rows.get(ds, 0) for ds in DATASET_NAMES}},
+                    "files": files,
+                }
+            )
+            write_json_atomic(path, manifest)
+            self.state.run_finished(run_id, now, "interrupted")
+            logger.warning(
+                "run %s was interrupted; its %d committed files stay, the rest is redone",
+                run_id,
+                len(files),
+            )
 
-    def _fetch(self, rec: FetchRecord) -> None:
-        assert self.writer is not None
+    # -- rows -----------------------------------------------------------------------------
+    def _fetch(self, rec: FetchRecord, track: bool = True) -> None:
+        assert self.writer is not None and self.state is not None
         if not rec.run_id:
             rec.run_id = self.run_id
         self.outcomes[rec.outcome] += 1
         self.stats.inc_value(f"policyarchive/fetches/{rec.outcome}")
+        key = outcome_key(rec)
+        if track:
+            self._track(rec.site, rec.snapshot, rec.outcome, rec.kind)
+        self._batch_outcomes.append(
+            Outcome(
+                key=key,
+                site=rec.site,
+                snapshot=rec.snapshot,
+                kind=rec.kind,
+                url=rec.url,
+                archive_url=rec.archive_url,
+                outcome=rec.outcome,
+                http_status=rec.http_status,
+                detail=rec.detail[:2000],
+            )
+        )
+        if key in self.written_keys or self.state.outcome_known(key):
+            self.unchanged += 1
+            self.stats.inc_value("policyarchive/fetches_unchanged")
+            return
+        self.written_keys.add(key)
         self.writer.add("fetches", rec.snapshot, fetch_row(rec))
 
     async def process_item(self, item: Any) -> Any:
         assert self.writer is not None
         if isinstance(item, FetchRecord):
             self._fetch(item)
+        elif isinstance(item, SiteDone):
+            self._site_done[item.site] = item
+            self._settle(item.site)
         elif isinstance(item, Document):
             policy = item.policy
-            # clauses first: a document counts as stored only once its policies part commits
             for row in item.clauses:
                 self.writer.add("clauses", item.snapshot, row)
             self.writer.add("policies", item.snapshot, policy, key=policy["policy_id"])
+            captured = policy["captured_at"]
+            self._batch_docs.append(
+                StoredDoc(
+                    policy_id=policy["policy_id"],
+                    site=policy["site"],
+                    snapshot=item.snapshot,
+                    source=policy["source"],
+                    archive=self.archive if policy["source"] == "wayback" else None,
+                    content_digest=policy["content_digest"],
+                    cdx_digest=policy.get("cdx_digest"),
+                    policy_url=policy["policy_url"],
+                    captured_at=captured.isoformat() if captured else "",
+                )
+            )
             self.docs_per_snapshot[item.snapshot] += 1
             self.sites_with_docs.add(policy["site"])
             self._fetch(
@@ -170,18 +348,111 @@ class ParquetPipeline:
                     detail=f"policy_id={policy['policy_id']}",
                 )
             )
+            self._page_out(policy["site"])
+        self._maybe_commit()
         return item
 
     def item_dropped(self, item: Any, response: Any, exception: BaseException, spider: Any) -> None:
         reason = exception.reason if isinstance(exception, Refused) else "dropped"
         self.stats.inc_value(f"policyarchive/dropped/{reason}")
         if isinstance(item, PolicyPage) and self.writer is not None:
-            self._fetch(page_fetch(item, reason, str(exception)))
+            self._fetch(page_fetch(item, reason, str(exception)), track=False)
+            if reason in TRANSIENT_REFUSALS:
+                self._failed_sites.add(item.site)
+            elif reason != "already_stored":  # the page is not a policy: that is an answer
+                self._negatives.setdefault(item.site, {})[item.snapshot] = reason
+            self._page_out(item.site)
+            self._maybe_commit()
+
+    # -- settling sites -------------------------------------------------------------------
+    def _track(self, site: str, snapshot: str, outcome: str, kind: str) -> None:
+        """Note what a spider's fetch outcome says about settling its site."""
+        if outcome not in DEFINITIVE:
+            self._failed_sites.add(site)  # a failed exchange: decide nothing from this run
+        elif kind == "policy" and outcome in NEGATIVE:
+            self._negatives.setdefault(site, {})[snapshot] = outcome
+
+    def _page_out(self, site: str) -> None:
+        self._pages_out[site] += 1
+        self._settle(site)
+
+    def _settle(self, site: str) -> None:
+        done = self._site_done.get(site)
+        if done is None or self._pages_out[site] < done.pages:
+            return
+        del self._site_done[site]
+        negatives = self._negatives.pop(site, {})
+        if site in self._failed_sites:
+            self._failed_sites.discard(site)
+            logger.info("%s: something failed this run; its snapshots stay open", site)
+            return
+        self._batch_settled += [
+            Settled(done.source, done.archive, site, snapshot, outcome)
+            for snapshot, outcome in negatives.items()
+        ]
+
+    # -- commits --------------------------------------------------------------------------
+    def _maybe_commit(self) -> None:
+        assert self.writer is not None
+        if (
+            len(self._batch_docs) >= self.commit_docs
+            or self.writer.wants_commit
+            or time.monotonic() - self._last_commit >= self.commit_seconds
+        ):
+            self.commit()
+
+    def commit(self) -> None:
+        """Make every buffered row visible in one atomic step (see pipelines/state.py)."""
+        assert self.writer is not None and self.state is not None
+        self._last_commit = time.monotonic()
+        prepared = self.writer.prepare()
+        if not prepared and not self._batch_outcomes and not self._batch_settled:
+            return
+        self.commits += 1
+        payload = CommitPayload(
+            commit_id=f"{self.run_id}-{self.commits:05d}",
+            run_id=self.run_id,
+            files=[self._pending(p) for p in prepared],
+            docs=self._batch_docs,
+            outcomes=self._batch_outcomes,
+            settled=self._batch_settled,
+        )
+        self._batch_docs, self._batch_outcomes, self._batch_settled = [], [], []
+        self._fault("before_pending")
+        if prepared:
+            self.state.begin_commit(payload)
+            self._fault("after_pending")
+            self.writer.publish(prepared)
+            self._fault("after_rename")
+        self.state.finish_commit(payload)
+        self.stats.inc_value("policyarchive/commits")
+
+    def _pending(self, p: PreparedFile) -> PendingFile:
+        return PendingFile(
+            tmp=str(p.tmp_path.relative_to(self.out_dir)),
+            final=str(p.final_path.relative_to(self.out_dir)),
+            dataset=p.dataset,
+            snapshot=p.snapshot,
+            rows=p.rows,
+            sha256=p.sha256,
+        )
+
+    def _fault(self, point: str) -> None:
+        if self.kill_at == f"{point}:{self.commits}":
+            logger.warning("fault injection: SIGKILL at %s of commit %d", point, self.commits)
+            os.kill(os.getpid(), signal.SIGKILL)
 
     def close_spider(self) -> None:
-        assert self.writer is not None and self.state is not None
-        reason = self.crawler.stats.get_value("finish_reason") or "finished"
-        files = self.writer.close()
+        if self.writer is None or self.state is None:
+            return  # never opened (output locked)
+        stats = self.crawler.stats
+        reason = (
+            stats.get_value("finish_reason")
+            or stats.get_value("policyarchive/close_reason")  # set by whoever closes the run
+            or "finished"
+        )
+        self.commit()
+        files = self.writer.committed
         finished = datetime.now(UTC)
         status = "complete" if reason == "finished" else f"incomplete: {reason}"
         spider = self.crawler.spider
@@ -201,6 +472,11 @@ class ParquetPipeline:
                 "documents_per_snapshot": dict(sorted(self.docs_per_snapshot.items())),
                 "fetch_outcomes": dict(sorted(self.outcomes.items())),
                 "failures_by_reason": dict(sorted(failures.items())),
+                "fetch_outcomes_unchanged": self.unchanged,
+                "snapshots_already_stored": stats.get_value(
+                    "policyarchive/skipped/already_stored", 0
+                ),
+                "commits": self.commits,
             },
             "files": [
                 {
@@ -216,4 +492,7 @@ class ParquetPipeline:
         write_json_atomic(self.out_dir / "runs" / f"{self.run_id}.json", manifest)
         self.state.run_finished(self.run_id, finished.isoformat(), status)
         self.state.close()
+        if self.lock_fd is not None:
+            os.close(self.lock_fd)
+            self.lock_fd = None
         logger.info("run %s %s: %s", self.run_id, status, json.dumps(manifest["counts"]))

@@ -2,35 +2,40 @@
 
 This is what runs in worker processes: it takes a PolicyPage and returns plain data, so it
 pickles cheaply and can be tested without Scrapy or a reactor.
+
+The heavy stages are imported where a document is first processed, not at import time: the
+crawler process imports this module for ``make_policy_id`` and the pool glue, and with
+worker processes it never needs trafilatura or scikit-learn (~150 MB resident on its own).
 """
 
 from __future__ import annotations
 
+import ctypes
 import hashlib
+import importlib
 import logging
 import re
+import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from pipelines.attributes import (
-    Attributes,
-    extract_attributes,
-    merge_attributes,
-    page_emails_from_html,
-)
-from pipelines.classify import ClauseClassifier, ClauseInput
-from pipelines.detect import detect_policy
-from pipelines.extract import ExtractionError, decode_html, extract
 from pipelines.items import PolicyPage
 from pipelines.schemas import ATTRIBUTE_FIELDS, CATEGORIES, category_field_name
-from pipelines.segment import segment_markdown
+
+if TYPE_CHECKING:
+    from pipelines.attributes import Attributes
+    from pipelines.classify import ClauseClassifier
 
 logger = logging.getLogger(__name__)
 
 ATTRIBUTE_NAMES = [f.name for f in ATTRIBUTE_FIELDS]
+# column names computed once: per clause they cost as much as detection did (profiled)
+_PROB_FIELDS = tuple(enumerate(category_field_name(c) for c in CATEGORIES))
 _WS = re.compile(r"\s+")
+DEFAULT_PROCESSOR = "pipelines.process.process_page"
 
 
 class NotAPolicy(Exception):
@@ -61,6 +66,8 @@ def text_digest(text: str) -> str:
 @lru_cache(maxsize=1)
 def _classifier() -> ClauseClassifier:
     # loaded once per process (each worker loads its own copy)
+    from pipelines.classify import ClauseClassifier
+
     return ClauseClassifier.load()
 
 
@@ -70,6 +77,17 @@ def _attr_dict(a: Attributes) -> dict[str, Any]:
 
 def process_page(page: PolicyPage, *, min_policy_score: float = 0.5) -> Processed:
     """Extract, detect, segment, classify and extract attributes; raise NotAPolicy on refusal."""
+    from pipelines.attributes import (
+        Attributes,
+        extract_attributes,
+        merge_attributes,
+        page_emails_from_html,
+    )
+    from pipelines.classify import ClauseInput
+    from pipelines.detect import detect_policy
+    from pipelines.extract import ExtractionError, decode_html, extract
+    from pipelines.segment import segment_markdown
+
     try:
         extracted = extract(
             page.body, url=page.archive_url or page.policy_url, content_type=page.content_type
@@ -104,7 +122,9 @@ def process_page(page: PolicyPage, *, min_policy_score: float = 0.5) -> Processe
     clause_rows: list[dict[str, Any]] = []
     attrs: list[Attributes] = []
     covered: set[str] = set()
+    rows = probs.tolist() if probs is not None else []  # plain floats, one list per clause
     for i, c in enumerate(clauses):
+        row = rows[i]
         a = extract_attributes(c.text, page_emails=page_emails)
         attrs.append(a)
         covered.update(labels[i])
@@ -118,10 +138,7 @@ def process_page(page: PolicyPage, *, min_policy_score: float = 0.5) -> Processe
                 "kind": c.kind,
                 "text": c.text,
                 "categories": labels[i],
-                "category_probs": {
-                    category_field_name(cat): float(probs[i, j])  # type: ignore[index]
-                    for j, cat in enumerate(CATEGORIES)
-                },
+                "category_probs": {name: row[j] for j, name in _PROB_FIELDS},
                 **_attr_dict(a),
                 "run_id": page.run_id,
             }
@@ -153,3 +170,50 @@ def process_page(page: PolicyPage, *, min_policy_score: float = 0.5) -> Processe
         "run_id": page.run_id,
     }
     return Processed(policy=policy, clauses=clause_rows)
+
+
+# -- in a worker process --------------------------------------------------------------
+
+Processor = Callable[..., Processed]
+
+
+@lru_cache(maxsize=4)
+def load_processor(path: str = DEFAULT_PROCESSOR) -> Processor:
+    """The per-document function named by a dotted path (tests swap in one that misbehaves)."""
+    module, _, name = path.rpartition(".")
+    return getattr(importlib.import_module(module), name)  # type: ignore[no-any-return]
+
+
+def warm_up(processor: str = DEFAULT_PROCESSOR) -> None:
+    """Worker initializer: imports and the classifier load happen before any time limit runs."""
+    load_processor(processor)
+    # scikit-learn imports pandas whenever it is importable; the per-document path never
+    # uses it, and it costs ~50 MB resident in every worker (measured), so unless the
+    # processor itself brought pandas in, workers go without
+    if "pandas" not in sys.modules:
+        sys.modules["pandas"] = None  # type: ignore[assignment]
+    _classifier()
+
+
+@lru_cache(maxsize=1)
+def _malloc_trim() -> Callable[[int], int] | None:
+    try:
+        return ctypes.CDLL("libc.so.6").malloc_trim  # type: ignore[no-any-return]
+    except (OSError, AttributeError):  # not glibc
+        return None
+
+
+def run_page(
+    processor: str, page: PolicyPage, min_policy_score: float
+) -> Processed | tuple[str, str]:
+    """Process one page; a refusal comes back as (reason, detail) data, not an exception."""
+    try:
+        return load_processor(processor)(page, min_policy_score=min_policy_score)
+    except NotAPolicy as exc:
+        return (exc.reason, exc.detail)
+    finally:
+        # a big page's parse trees leave the heap fragmented and high; hand it back so a
+        # long-lived worker stays at its baseline instead of its largest page (measured)
+        trim = _malloc_trim()
+        if trim is not None:
+            trim(0)

@@ -5,14 +5,11 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from crawler.pywb_server import PywbServer, find_pywb_python
 from pipelines.parquet import verify_manifest_files
-from pipelines.warcbuild import build_warc, load_spec
 from tests.crawl import read, run_cli, run_scrapy
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -33,17 +30,6 @@ MARKERS = {  # a line unique to each version (EXPECTED.md)
 }
 
 pytestmark = pytest.mark.pywb
-
-
-@pytest.fixture(scope="module")
-def archive(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    if find_pywb_python() is None:
-        pytest.fail("pywb's virtualenv is missing: run `make setup` (it creates .venv-pywb)")
-    work = tmp_path_factory.mktemp("pywb")
-    warc = work / "fixtures.warc.gz"
-    build_warc(load_spec(FIXTURES / "archive" / "spec.json"), warc)
-    with PywbServer([warc], work / "root") as server:
-        yield server.start()
 
 
 @pytest.fixture(scope="module")
@@ -155,8 +141,10 @@ def test_rerun_adds_nothing(half_run: tuple[Path, object], archive: str) -> None
     proc = wayback("--archive", archive, "--out", str(out), "--workers", "0")
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert (len(read(out, "policies")), len(read(out, "clauses"))) == before
+    # stored snapshots are not fetched again, and unchanged outcomes are not logged again
     fetches = read(out, "fetches")
-    assert (fetches.outcome == "already_stored").sum() == before[0]
+    assert (fetches.outcome == "already_stored").sum() == 0
+    assert fetches.run_id.nunique() == 1
 
 
 def test_every_capture_yields_each_distinct_version_once(archive: str, tmp_path: Path) -> None:

@@ -18,6 +18,8 @@ from scrapy.http import Response
 from waybackpy.cdx_snapshot import CDXSnapshot
 
 from crawler.archive.cdx import cdx_query_url, parse_cdx, raw_capture_url, same_document
+from crawler.failures import TRUNCATED, failure_detail, failure_reason
+from crawler.integrity import TRUNCATED_FLAG
 from pipelines.items import FetchRecord
 
 logger = logging.getLogger(__name__)
@@ -25,6 +27,20 @@ logger = logging.getLogger(__name__)
 Download = Callable[[Request], Awaitable[Response]]
 _ARCHIVE_PATH = re.compile(r"/web/(\d{4,14})(?:[a-z]{2}_)?/(.+)$")
 MAX_CDX_PAGES = 200
+ARCHIVE_BLOCKED = "archive_blocked"  # the archive refuses to show this URL (exclusion)
+
+
+def cdx_failure_outcome(status: int, runtime_error: str, body: str) -> str:
+    """The reason slug for a CDX answer that is not 200.
+
+    The Internet Archive answers an excluded ("blocked") URL with 403 and a
+    ``X-Archive-Wayback-Runtime-Error: ...AdministrativeAccessControlException: Blocked
+    Site Error`` header; anything else keeps its status: ``http_429``, ``http_503``, ...
+    """
+    error = runtime_error + " " + body[:500]
+    if status == 403 and ("Blocked" in error or "AccessControl" in error):
+        return ARCHIVE_BLOCKED
+    return f"http_{status}"
 
 
 @dataclass
@@ -61,10 +77,17 @@ class ArchiveClient:
         self.download = download
         self.run_id = run_id
         self.records: list[FetchRecord] = []
-        self._cdx_cache: dict[tuple[str, str], list[CDXSnapshot]] = {}
+        # per site, dropped when the site is done: memory must not grow with the run
+        self._cdx_cache: dict[tuple[str, str, str], list[CDXSnapshot]] = {}
         self.cdx_requests = 0
         self.replay_requests = 0
         self.malformed_cdx_lines = 0
+        self.cdx_failures: dict[str, str] = {}  # url → why its CDX query failed
+
+    def forget_site(self, site: str) -> None:
+        """Drop a finished site's cached CDX answers."""
+        for key in [k for k in self._cdx_cache if k[0] == site]:
+            del self._cdx_cache[key]
 
     def drain(self) -> list[FetchRecord]:
         out, self.records = self.records, []
@@ -117,7 +140,7 @@ class ArchiveClient:
 
         ``statuses``: "200" (the default query), "not200" (redirects and errors) or "any".
         """
-        key = (url, statuses)
+        key = (site, url, statuses)
         if key in self._cdx_cache:
             return self._cdx_cache[key]
         records: list[CDXSnapshot] = []
@@ -133,20 +156,23 @@ class ArchiveClient:
             try:
                 resp = await self.download(self._request(q))
             except Exception as exc:  # network failure after retries: record it, carry on
-                self._record(site, q, "cdx", f"error_{type(exc).__name__}", detail=str(exc))
+                reason = failure_reason(exc)
+                self.cdx_failures[url] = reason
+                self._record(site, q, "cdx", reason, detail=failure_detail(exc))
+                logger.warning("CDX query for %s failed: %s", url, reason)
                 break
             if resp.status != 200:
-                self._record(
-                    site,
-                    q,
-                    "cdx",
-                    f"http_{resp.status}",
-                    status=resp.status,
-                    detail=resp.text[:300] if hasattr(resp, "text") else "",
-                )
+                text = resp.body[:500].decode("utf-8", "replace")
+                runtime_error = resp.headers.get(b"X-Archive-Wayback-Runtime-Error") or b""
+                reason = cdx_failure_outcome(resp.status, runtime_error.decode("latin-1"), text)
+                self.cdx_failures[url] = reason
+                self._record(site, q, "cdx", reason, status=resp.status, detail=text[:300])
+                logger.warning("CDX query for %s failed: %s", url, reason)
                 break
             page = parse_cdx(resp.body)
             self.malformed_cdx_lines += page.malformed
+            if page.malformed:
+                logger.warning("CDX for %s: skipped %d malformed lines", url, page.malformed)
             records.extend(page.records)
             self._record(
                 site,
@@ -176,14 +202,22 @@ class ArchiveClient:
         self.replay_requests += 1
         try:
             resp = await self.download(self._request(aurl))
-        except Exception as exc:
+        except Exception as exc:  # network failure after retries: record it, carry on
+            reason = failure_reason(exc)
+            logger.warning("replay of %s failed: %s", aurl, reason)
+            self._record(
+                site, url, kind, reason, snapshot, detail=failure_detail(exc), archive_url=aurl
+            )
+            return None
+        if TRUNCATED_FLAG in resp.flags:
             self._record(
                 site,
                 url,
                 kind,
-                f"error_{type(exc).__name__}",
+                TRUNCATED,
                 snapshot,
-                detail=str(exc),
+                resp.status,
+                detail="compressed body ends before its end marker",
                 archive_url=aurl,
             )
             return None

@@ -11,12 +11,14 @@ import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
+from urllib.parse import urljoin, urlsplit
 
 from scrapy import Request
-from scrapy.exceptions import IgnoreRequest
 from scrapy.http import Response
 
 from crawler.args import LiveArgs
+from crawler.failures import REDIRECT_BAD_SCHEME, TRUNCATED, failure_detail, failure_reason
+from crawler.integrity import TRUNCATED_FLAG
 from crawler.links import common_policy_urls, find_policy_links
 from crawler.save import SavePageNow
 from crawler.sites import SiteEntry
@@ -78,18 +80,30 @@ class LiveSpider(PolicySpider):
         )
 
     async def get(self, url: str) -> tuple[Response | None, str, str]:
-        """(response, outcome, detail); outcome is "ok" or a reason slug."""
+        """(response, outcome, detail); outcome is "ok" or a reason slug (crawler.failures).
+
+        HTTP redirects and meta refreshes are followed by Scrapy's middlewares (http and
+        https only, at most REDIRECT_MAX_TIMES hops); every status reaches us, since a
+        download through the engine skips the spider's HttpError filter.
+        """
         try:
-            resp = await self.download(
-                Request(url, dont_filter=True, meta={"handle_httpstatus_all": True})
-            )
-        except IgnoreRequest as exc:
-            reason = "robots_disallowed" if "robots" in str(exc).lower() else "ignored"
-            return None, reason, str(exc)
-        except Exception as exc:  # network errors after retries
-            return None, f"error_{type(exc).__name__}", str(exc)[:500]
+            resp = await self.download(Request(url, dont_filter=True))
+        except Exception as exc:  # IgnoreRequest, or network errors after retries
+            reason = failure_reason(exc)
+            logger.info("live: %s: %s (%s)", url, reason, failure_detail(exc, 200))
+            return None, reason, failure_detail(exc)
+        if 300 <= resp.status < 400:
+            location = resp.headers.get(b"Location", b"").decode("latin-1")
+            if location and urlsplit(urljoin(resp.url, location)).scheme not in ("http", "https"):
+                # Scrapy hands back a redirect it will not follow (file:, ftp:, data:, ...)
+                logger.info("live: %s redirects to %s: not followed", url, location[:100])
+                return resp, REDIRECT_BAD_SCHEME, f"redirect to {location[:300]}"
         if resp.status != 200:
+            logger.info("live: %s: http_%d", url, resp.status)
             return resp, f"http_{resp.status}", ""
+        if TRUNCATED_FLAG in resp.flags:
+            logger.info("live: %s: %s", url, TRUNCATED)
+            return resp, TRUNCATED, "compressed body ends before its end marker"
         return resp, "ok", ""
 
     async def crawl_site(self, response: Response, entry: SiteEntry) -> AsyncIterator[Any]:

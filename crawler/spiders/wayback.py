@@ -25,6 +25,7 @@ from crawler.archive.cdx import (
     in_period,
     raw_capture_url,
     same_document,
+    usable,
 )
 from crawler.archive.client import ArchiveClient, Fetched
 from crawler.args import WaybackArgs
@@ -33,6 +34,7 @@ from crawler.sites import SiteEntry
 from crawler.spiders.base import PolicySpider
 from pipelines.items import FetchRecord, PolicyPage
 from pipelines.periods import Period, parse_ts14, plan_periods
+from pipelines.state import SiteDone, StoredSnapshots
 
 logger = logging.getLogger(__name__)
 
@@ -62,6 +64,9 @@ class WaybackSpider(PolicySpider):
         self.client = ArchiveClient(self.args.archive, self.download, self.run_id)
         self.periods = plan_periods(self.args.start, self.args.end, self.args.every)
         self.from_ts, self.to_ts = self.periods[0].from_ts, self.periods[-1].to_ts
+        # snapshots an earlier run already stored are not fetched again (pipelines/state.py)
+        out = self.crawler.settings.get("OUTPUT_DIR")
+        self.stored = StoredSnapshots(out, "wayback", self.args.archive)
         logger.info(
             "wayback: %d sites × %d periods (%s) from %s",
             len(self.args.sites),
@@ -80,9 +85,23 @@ class WaybackSpider(PolicySpider):
             )
 
     async def crawl_site(self, response: Response, entry: SiteEntry) -> AsyncIterator[Any]:
+        pages = 0
+        async for item in self.crawl_site_items(entry):
+            pages += isinstance(item, PolicyPage)
+            yield item
+        self.client.forget_site(entry.site)
+        # last: lets the writer settle this site's snapshots once its pages are through
+        yield SiteDone(entry.site, "wayback", self.args.archive, pages)
+
+    async def crawl_site_items(self, entry: SiteEntry) -> AsyncIterator[Any]:
         choices: dict[str, Choice | None] = {}
         links_by_digest: dict[str, list[str]] = {}
         no_home: list[Period] = []
+        if self.args.every != "capture" and all(
+            self.stored.has(entry.site, p.label, p.end) for p in self.periods
+        ):
+            self.crawler.stats.inc_value("policyarchive/skipped/already_stored", len(self.periods))
+            return  # every snapshot of this site is stored: nothing to ask the archive
         for period in self.periods:
             choice = await self.choose(entry, period, links_by_digest)
             if choice is NO_HOMEPAGE:
@@ -105,6 +124,9 @@ class WaybackSpider(PolicySpider):
         for period in self.periods:
             choice = choices[period.label]
             if choice is None:
+                continue
+            if self.stored.has(entry.site, period.label, period.end):
+                self.crawler.stats.inc_value("policyarchive/skipped/already_stored")
                 continue
             item = await self.fetch_policy(entry, period, period.label, choice, bodies)
             for rec in self.client.drain():
@@ -135,6 +157,9 @@ class WaybackSpider(PolicySpider):
         bodies: dict[str, Fetched] = {}
         for rec in distinct_versions([rec for rec, _, _ in timeline]):
             period, choice = context[rec.timestamp + rec.original]
+            if self.stored.has(entry.site, rec.timestamp):
+                self.crawler.stats.inc_value("policyarchive/skipped/already_stored")
+                continue
             c = Choice(rec, choice.discovered_by, choice.homepage_url)
             item = await self.fetch_policy(entry, period, rec.timestamp, c, bodies)
             for r in self.client.drain():
@@ -149,12 +174,15 @@ class WaybackSpider(PolicySpider):
         if entry.policy_url:
             rec = await self.closest(entry, entry.policy_url, period)
             if rec is None:
+                failed = self.client.cdx_failures.get(entry.policy_url)
                 self.no_policy(
                     entry,
                     period,
                     entry.policy_url,
-                    "no_capture_in_period",
-                    "the given policy URL has no capture in this period",
+                    failed or "no_capture_in_period",
+                    f"the archive index could not be read: {failed}"
+                    if failed
+                    else "the given policy URL has no capture in this period",
                 )
                 return None
             return Choice(rec, "input")
@@ -232,8 +260,9 @@ class WaybackSpider(PolicySpider):
     ) -> CDXSnapshot | None:
         """The 200 capture of ``url`` nearest the period's middle; else an archived redirect."""
         recs = await self.client.captures(entry.site, url, self.from_ts, self.to_ts)
-        # choose among all 200 captures: a period may hold only re-captures of an old version
-        rec = closest_to_midpoint(recs, period)
+        # choose among all 200 captures: a period may hold only re-captures of an old version;
+        # an index may still list revisit records or other statuses despite the filter
+        rec = closest_to_midpoint([r for r in recs if usable(r)], period)
         if rec is None and redirects_ok:
             others = await self.client.captures(
                 entry.site, url, self.from_ts, self.to_ts, statuses="not200"
@@ -260,7 +289,8 @@ class WaybackSpider(PolicySpider):
             got = await self.client.fetch(entry.site, period.label, ts, url, kind="homepage")
             if got is None:
                 return None
-            target = got.memento_ts and (got.memento_ts, url)
+            # the archive's own redirect to another memento: follow it exactly
+            target = got.memento_ts and (got.memento_ts, got.location or url)
             if not target and got.location:
                 nxt = await self.closest(entry, got.location, period)
                 target = nxt and (nxt.timestamp, nxt.original)
@@ -319,7 +349,8 @@ class WaybackSpider(PolicySpider):
             if 300 <= got.status < 400:
                 nxt: CDXSnapshot | None = None
                 if got.memento_ts and period.contains(parse_ts14(got.memento_ts)):
-                    ts, got = got.memento_ts, None
+                    # the archive's own redirect to another memento: follow it exactly
+                    ts, url, got = got.memento_ts, got.location or url, None
                     continue
                 if got.location and not same_document(got.location, url):
                     nxt = await self.closest(entry, got.location, period)

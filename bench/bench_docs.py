@@ -1,0 +1,132 @@
+"""Per-document throughput on one core: bare extraction vs our whole per-document path.
+
+    .venv/bin/python bench/bench_docs.py [--rounds 3] [--profile FILE]
+
+Both run over the same real pages (OPP-115 originals + real policies), interleaved round by
+round so a busy machine slows both alike; the best round of each counts. Prints one JSON
+object: ``extract_only_docs_per_s``, ``pipeline_docs_per_s`` and a per-stage breakdown.
+"""
+
+from __future__ import annotations
+
+import os
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ[_var] = "1"  # one core: pin BLAS before numpy loads
+
+import argparse  # noqa: E402
+import json  # noqa: E402
+import logging  # noqa: E402
+import sys  # noqa: E402
+import tempfile  # noqa: E402
+import time  # noqa: E402
+from collections.abc import Sequence  # noqa: E402
+from datetime import UTC, datetime  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.corpus import as_policy_page, load_pages  # noqa: E402
+from pipelines.datadir import shared_data_dir  # noqa: E402
+from pipelines.extract import ExtractionError, extract  # noqa: E402
+from pipelines.items import PolicyPage  # noqa: E402
+from pipelines.parquet import DatasetWriter  # noqa: E402
+from pipelines.process import NotAPolicy, process_page  # noqa: E402
+
+logger = logging.getLogger(__name__)
+
+
+def extract_only(pages: Sequence[PolicyPage]) -> int:
+    ok = 0
+    for p in pages:
+        try:
+            extract(p.body, url=p.policy_url, content_type=p.content_type)
+            ok += 1
+        except ExtractionError:
+            pass
+    return ok
+
+
+def pipeline(pages: Sequence[PolicyPage], out: Path) -> int:
+    """process_page + the Parquet rows ParquetPipeline writes (policy, clauses, fetch)."""
+    writer = DatasetWriter(out, f"bench{time.monotonic_ns()}")
+    ok = 0
+    for p in pages:
+        try:
+            done = process_page(p)
+        except NotAPolicy as exc:
+            writer.add("fetches", p.snapshot, _fetch(p, exc.reason))
+            continue
+        for row in done.clauses:
+            writer.add("clauses", p.snapshot, row)
+        writer.add("policies", p.snapshot, done.policy, key=done.policy["policy_id"])
+        writer.add("fetches", p.snapshot, _fetch(p, "ok"))
+        ok += 1
+    writer.close()
+    return ok
+
+
+def _fetch(p: PolicyPage, outcome: str) -> dict[str, object]:
+    return {
+        "site": p.site,
+        "url": p.policy_url,
+        "kind": "policy",
+        "source": p.source,
+        "outcome": outcome,
+        "http_status": p.http_status,
+        "detail": "",
+        "archive_url": p.archive_url,
+        "captured_at": p.captured_at,
+        "fetched_at": datetime.now(UTC),
+        "run_id": p.run_id,
+    }
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--limit", type=int, default=0, help="use only the first N pages")
+    ap.add_argument("--profile", type=Path, help="write a pyinstrument profile of the pipeline")
+    args = ap.parse_args(argv)
+    data = shared_data_dir()
+    if data is None:
+        print(json.dumps({"skipped": "real-world corpora not found"}))
+        return 0
+    pages = [as_policy_page(p, i) for i, p in enumerate(load_pages(data))]
+    if args.limit:
+        pages = pages[: args.limit]
+    with tempfile.TemporaryDirectory(prefix="pa-bench-") as tmp:
+        pipeline(pages[:3], Path(tmp) / "warm")  # imports, model load, caches
+        best_e = best_p = float("inf")
+        stored = 0
+        for r in range(args.rounds):
+            t = time.perf_counter()
+            extract_only(pages)
+            best_e = min(best_e, time.perf_counter() - t)
+            t = time.perf_counter()
+            stored = pipeline(pages, Path(tmp) / f"r{r}")
+            best_p = min(best_p, time.perf_counter() - t)
+        if args.profile:
+            from pyinstrument import Profiler
+
+            prof = Profiler(interval=0.001)
+            with prof:
+                pipeline(pages, Path(tmp) / "profile")
+            args.profile.write_text(prof.output_text(unicode=False, color=False))
+    n = len(pages)
+    print(
+        json.dumps(
+            {
+                "pages": n,
+                "documents": stored,
+                "extract_only_docs_per_s": round(n / best_e, 2),
+                "pipeline_docs_per_s": round(n / best_p, 2),
+                "ratio_pipeline_vs_extract": round(best_e / best_p, 3),
+            }
+        )
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
