@@ -14,6 +14,7 @@ from typing import Any
 from crawler.args import ArgumentError, LiveArgs, WaybackArgs
 from crawler.sites import SitesFileError
 from pipelines.periods import EVERY_CHOICES
+from pipelines.process import DEFAULT_PROCESSOR, ConfigError, check_processor, worker_count
 
 logger = logging.getLogger(__name__)
 
@@ -38,8 +39,12 @@ def run_spider(
     """Run one spider to completion; returns (exit status, run manifest)."""
     from scrapy.crawler import CrawlerProcess
 
+    settings = build_settings(out, overrides)
+    # settings that cannot work are a usage error now, not a traceback inside Scrapy later
+    worker_count(settings.get("POLICYARCHIVE_WORKERS"))
+    check_processor(settings.get("POLICYARCHIVE_PROCESSOR") or DEFAULT_PROCESSOR)
     Path(out).mkdir(parents=True, exist_ok=True)
-    process = CrawlerProcess(build_settings(out, overrides), install_root_handler=True)
+    process = CrawlerProcess(settings, install_root_handler=True)
     crawler = process.create_crawler(name)
     process.crawl(crawler, **spider_args)
     process.start()
@@ -251,7 +256,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return int(args.func(args))
-    except (ArgumentError, SitesFileError) as exc:
+    except (ArgumentError, SitesFileError, ConfigError) as exc:
         print(f"policyarchive {args.command}: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except FileNotFoundError as exc:

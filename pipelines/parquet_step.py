@@ -71,7 +71,14 @@ DEFINITIVE = {
 }
 NEGATIVE = DEFINITIVE - {"ok", "already_stored"}
 # pipeline refusals that say nothing about the page (it may do better next time)
-TRANSIENT_REFUSALS = {"timeout", "worker_crashed", "cancelled", "processing_error", "dropped"}
+TRANSIENT_REFUSALS = {
+    "timeout",
+    "worker_crashed",
+    "worker_init_failed",
+    "cancelled",
+    "processing_error",
+    "dropped",
+}
 
 _PACKAGES = (
     "policyarchive",

@@ -14,16 +14,16 @@ import ctypes
 import hashlib
 import importlib
 import logging
+import os
 import re
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from pipelines.categories import ATTRIBUTE_NAMES, CATEGORIES, category_field_name
 from pipelines.items import PolicyPage
-from pipelines.schemas import ATTRIBUTE_FIELDS, CATEGORIES, category_field_name
 
 if TYPE_CHECKING:
     from pipelines.attributes import Attributes
@@ -31,7 +31,6 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-ATTRIBUTE_NAMES = [f.name for f in ATTRIBUTE_FIELDS]
 # column names computed once: per clause they cost as much as detection did (profiled)
 _PROB_FIELDS = tuple(enumerate(category_field_name(c) for c in CATEGORIES))
 _WS = re.compile(r"\s+")
@@ -184,15 +183,48 @@ def load_processor(path: str = DEFAULT_PROCESSOR) -> Processor:
     return getattr(importlib.import_module(module), name)  # type: ignore[no-any-return]
 
 
+class ConfigError(ValueError):
+    """A processing setting that cannot work; the run stops before it starts."""
+
+
+def worker_count(setting: Any) -> int:
+    """``None``/"" → one worker per core; otherwise the number given (0 = inline)."""
+    if setting in (None, ""):
+        return os.cpu_count() or 1
+    try:
+        n = int(setting)
+    except (TypeError, ValueError):
+        raise ConfigError(f"POLICYARCHIVE_WORKERS must be a number, got {setting!r}") from None
+    if n < 0:
+        raise ConfigError(f"POLICYARCHIVE_WORKERS must be 0 or more, got {n}")
+    return n
+
+
+def check_processor(path: str) -> str:
+    """Fail before the crawl, not in every worker: a pool whose workers cannot start hangs."""
+    try:
+        load_processor(path)
+    except (ImportError, AttributeError, ValueError) as exc:
+        raise ConfigError(f"POLICYARCHIVE_PROCESSOR={path!r} cannot be loaded: {exc}") from None
+    return path
+
+
+_INIT_ERROR: str | None = None  # why this worker could not start, if it could not
+
+
 def warm_up(processor: str = DEFAULT_PROCESSOR) -> None:
-    """Worker initializer: imports and the classifier load happen before any time limit runs."""
-    load_processor(processor)
-    # scikit-learn imports pandas whenever it is importable; the per-document path never
-    # uses it, and it costs ~50 MB resident in every worker (measured), so unless the
-    # processor itself brought pandas in, workers go without
-    if "pandas" not in sys.modules:
-        sys.modules["pandas"] = None  # type: ignore[assignment]
-    _classifier()
+    """Worker initializer: imports and the classifier load happen before any time limit runs.
+
+    It never raises: pebble restarts a worker whose initializer fails, forever, and the
+    crawl would wait on it. The failure is reported with every page instead.
+    """
+    global _INIT_ERROR
+    try:
+        load_processor(processor)
+        _classifier()
+    except Exception as exc:
+        _INIT_ERROR = f"{type(exc).__name__}: {exc}"[:500]
+        logger.exception("worker could not start")
 
 
 @lru_cache(maxsize=1)
@@ -207,6 +239,8 @@ def run_page(
     processor: str, page: PolicyPage, min_policy_score: float
 ) -> Processed | tuple[str, str]:
     """Process one page; a refusal comes back as (reason, detail) data, not an exception."""
+    if _INIT_ERROR is not None:
+        return ("worker_init_failed", _INIT_ERROR)
     try:
         return load_processor(processor)(page, min_policy_score=min_policy_score)
     except NotAPolicy as exc:

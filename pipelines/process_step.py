@@ -23,7 +23,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
-import os
 import time
 from concurrent.futures import CancelledError
 from dataclasses import dataclass
@@ -33,7 +32,14 @@ from pebble import ProcessExpired, ProcessPool
 
 from pipelines.drops import Refused
 from pipelines.items import Document, PolicyPage
-from pipelines.process import DEFAULT_PROCESSOR, Processed, run_page, warm_up
+from pipelines.process import (
+    DEFAULT_PROCESSOR,
+    Processed,
+    check_processor,
+    run_page,
+    warm_up,
+    worker_count,
+)
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -41,16 +47,6 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 Outcome = Processed | tuple[str, str]
-
-
-def worker_count(setting: Any) -> int:
-    """``None``/"" → one worker per core; otherwise the number given (0 = inline)."""
-    if setting in (None, ""):
-        return os.cpu_count() or 1
-    n = int(setting)
-    if n < 0:
-        raise ValueError(f"POLICYARCHIVE_WORKERS must be 0 or more, got {n}")
-    return n
 
 
 @dataclass
@@ -135,7 +131,7 @@ class ProcessPipeline:
             s.getfloat("POLICYARCHIVE_DOC_TIMEOUT"),
             s.getfloat("POLICYARCHIVE_MIN_POLICY_SCORE"),
             crawler,
-            s.get("POLICYARCHIVE_PROCESSOR") or DEFAULT_PROCESSOR,
+            check_processor(s.get("POLICYARCHIVE_PROCESSOR") or DEFAULT_PROCESSOR),
         )
 
     def open_spider(self) -> None:
@@ -159,7 +155,9 @@ class ProcessPipeline:
         result = await self._process(item)
         if isinstance(result, tuple):
             reason, detail = result
-            if reason in ("timeout", "worker_crashed"):
+            if reason == "worker_init_failed":  # the run cannot do its job: exit status 1
+                logger.error("%s: %s (%s)", item.policy_url, reason, detail)
+            elif reason in ("timeout", "worker_crashed"):
                 logger.warning("%s: %s (%s)", item.policy_url, reason, detail)
             raise Refused(reason, detail)
         self.stats.inc_value("policyarchive/documents")

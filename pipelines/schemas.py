@@ -8,27 +8,7 @@ from __future__ import annotations
 
 import pyarrow as pa
 
-CATEGORIES: tuple[str, ...] = (
-    "First Party Collection/Use",
-    "Third Party Sharing/Collection",
-    "User Choice/Control",
-    "User Access, Edit and Deletion",
-    "Data Retention",
-    "Data Security",
-    "Policy Change",
-    "Do Not Track",
-    "International and Specific Audiences",
-    "Other",
-)
-
-
-def category_field_name(category: str) -> str:
-    """Column-safe name of a category: 'User Choice/Control' -> 'user_choice_control'."""
-    out = "".join(ch.lower() if ch.isalnum() else "_" for ch in category)
-    while "__" in out:
-        out = out.replace("__", "_")
-    return out.strip("_")
-
+from pipelines.categories import ATTRIBUTE_NAMES, CATEGORIES, category_field_name
 
 TS = pa.timestamp("ms", tz="UTC")  # Parquet has no seconds unit
 STRLIST = pa.list_(pa.string())
@@ -37,16 +17,8 @@ CATEGORY_PROBS = pa.struct([pa.field(category_field_name(c), pa.float32()) for c
 
 # Attribute columns shared by clauses (per clause) and policies (union over clauses).
 ATTRIBUTE_FIELDS: list[pa.Field] = [
-    pa.field("data_types", STRLIST),
-    pa.field("third_parties", STRLIST),
-    pa.field("purposes", STRLIST),
-    pa.field("choices", STRLIST),
-    pa.field("retention_days", pa.list_(pa.int32())),
-    pa.field("contact_emails", STRLIST),
-    pa.field("contact_urls", STRLIST),
-    pa.field("postal_addresses", STRLIST),
-    pa.field("laws", STRLIST),
-    pa.field("countries", STRLIST),
+    pa.field(name, pa.list_(pa.int32()) if name == "retention_days" else STRLIST)
+    for name in ATTRIBUTE_NAMES
 ]
 
 POLICIES = pa.schema(

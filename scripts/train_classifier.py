@@ -27,6 +27,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold
@@ -46,9 +47,19 @@ from pipelines.classify import (
     relative_position,
     split_sentences,
     stack_features,
-    tfidf,
 )
 from pipelines.schemas import CATEGORIES
+
+
+def tfidf(counts: sp.csr_matrix, idf: np.ndarray) -> sp.csr_matrix:
+    """Sublinear tf times idf, rows L2-normalised (TfidfVectorizer's sublinear_tf=True)."""
+    x = counts.tocsr().astype(np.float64)
+    x.data = 1.0 + np.log(x.data)
+    x = x @ sp.diags(idf)
+    norms = np.sqrt(np.asarray(x.multiply(x).sum(axis=1)).ravel())
+    norms[norms == 0] = 1.0
+    return sp.csr_matrix(sp.diags(1.0 / norms) @ x)
+
 
 logger = logging.getLogger(__name__)
 

@@ -12,6 +12,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pipelines.classify import (
     ClauseClassifier,
@@ -255,3 +257,55 @@ def test_classify_csv_rejects_unknown_output_format(
     _write_input(src)
     with pytest.raises(ValueError, match=r"\.csv or \.parquet"):
         classify_csv(src, "clause", tmp_path / "out.xlsx", model=model)
+
+
+# --- inference without scikit-learn ---------------------------------------------------------
+
+_WORDS = st.sampled_from(
+    ["we", "share", "Data", "données", "e-mail", "opt-out", "I", "a", "3rd", "co_op", "ÉTÉ", "ß"]
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.lists(_WORDS | st.text(max_size=6), max_size=30).map(" ".join), max_size=8))
+def test_tfidf_scores_equal_scikit_learn_tfidf(texts: list[str]) -> None:
+    """The model was trained on sklearn's TF-IDF; inference must compute the same features."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from pipelines.classify import tfidf_scores
+
+    vocab_texts = ["we share data with partners", "Données e-mail opt-out été", "3rd co_op ß a"]
+    fitted = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True).fit(vocab_texts)
+    vocabulary = dict(fitted.vocabulary_)
+    coef = np.random.default_rng(0).normal(size=(len(vocabulary), 10)).astype(np.float32)
+    expected = np.asarray(fitted.transform(texts) @ coef) if texts else np.zeros((0, 10))
+    got = tfidf_scores(texts, vocabulary, fitted.idf_, coef)
+    assert got.shape == (len(texts), 10)
+    np.testing.assert_allclose(got, expected, atol=1e-9)
+
+
+def test_shipped_model_scores_real_clauses_as_scikit_learn_would(model: ClauseClassifier) -> None:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    base = model.bases["clause"]
+    texts = [c for c, _ in CLEAR_CLAUSES] + ["", "Nothing in our vocabulary: zzzz qqqq"]
+    vec = TfidfVectorizer(vocabulary=base.vocabulary, ngram_range=(1, 2), sublinear_tf=True)
+    vec.fit(texts)
+    vec.idf_ = base.idf  # the model's idf, not one fitted on these texts
+    expected = 1 / (1 + np.exp(-(np.asarray(vec.transform(texts) @ base.coef) + base.intercept)))
+    np.testing.assert_allclose(base.predict_proba(texts), expected, atol=1e-6)
+
+
+def test_classifier_import_does_not_pull_in_scikit_learn() -> None:
+    """Workers load the classifier; scikit-learn and scipy would cost ~130 MB each."""
+    import subprocess
+
+    code = (
+        "import sys, pipelines.classify as c; c.ClauseClassifier.load()"
+        ".predict_proba([c.ClauseInput('We share your email with advertisers.')]);"
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('sklearn', 'scipy')))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == "[]"

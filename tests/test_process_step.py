@@ -26,6 +26,7 @@ FIXTURE_POLICY = Path(__file__).parent / "fixtures" / "live" / "www.alpha.exampl
 HANG = b"<!-- test: hang -->"
 CRASH = b"<!-- test: crash -->"
 MISBEHAVING = "tests.test_process_step.misbehaving_process_page"
+BROKEN_IN_WORKERS = "tests.broken_processor.process_page"
 
 
 def misbehaving_process_page(page: PolicyPage, **kw: object) -> Processed:
@@ -82,6 +83,38 @@ def test_hung_and_crashed_pages_cost_only_themselves() -> None:
     assert isinstance(crashed, tuple) and crashed[0] == "worker_crashed"
     assert "code 3" in crashed[1]
     assert isinstance(after_crash, Processed)
+
+
+def test_workers_that_cannot_start_give_every_page_a_reason_instead_of_hanging() -> None:
+    async def scenario() -> list[object]:
+        pool = WorkerPool(workers=1, timeout=30.0, min_score=0.5, processor=BROKEN_IN_WORKERS)
+        try:
+            good = FIXTURE_POLICY.read_bytes()
+            return [await asyncio.wait_for(pool.run(page(good)), 60) for _ in range(2)]
+        finally:
+            pool.close()
+
+    for reason, detail in asyncio.run(scenario()):  # type: ignore[misc]
+        assert reason == "worker_init_failed"
+        assert "cannot load its model" in detail
+
+
+def test_a_processor_that_cannot_load_is_refused_before_the_crawl(tmp_path: Path) -> None:
+    sites = tmp_path / "sites.txt"
+    sites.write_text("alpha.example,http://127.0.0.1:9/privacy.html\n")
+    proc = run_cli(
+        "live",
+        "--sites",
+        str(sites),
+        "--out",
+        str(tmp_path / "out"),
+        "-s",
+        "POLICYARCHIVE_PROCESSOR=no_such_module.process_page",
+    )
+    assert proc.returncode == 2, proc.stderr[-2000:]
+    assert "POLICYARCHIVE_PROCESSOR='no_such_module.process_page' cannot be loaded" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "out" / "policies").exists()
 
 
 def test_refusals_come_back_as_reasons() -> None:
