@@ -6,14 +6,17 @@ Two stages, all linear, stored in one ``.npz`` file (arrays only, no pickle):
    whole clause, one scores each of its sentences (trained on the sentences that annotators
    highlighted for a category). A clause gets the sentence scores' maximum and mean.
 2. A stacker per category, a logistic regression over the base logits of all ten categories
-   (the clause, its best and its average sentence). Given document context (``total > 1``),
-   a second stacker also reads the clause-level logits of the previous and next clause and the
-   clause's relative position.
+   (the clause, its best and its average sentence) and a small keyword lexicon (how many of
+   the clause's words and word pairs fall in each of 16 groups such as retention periods,
+   "do not track", children, security, policy changes, access/deletion, and its length).
+   Given document context (``total > 1``), a second stacker also reads the clause-level
+   logits of the previous and next clause and the clause's relative position.
 
 Inference counts a fixed vocabulary's word 1-2grams with a regex and a dict (exactly what
-scikit-learn's ``CountVectorizer`` does, which trained it) and sums coefficient rows with numpy:
-loading does no fitting, and a worker process does not import scikit-learn or scipy (~130 MB
-each) just to tokenise.
+scikit-learn's ``CountVectorizer`` does, which trained it) and sums coefficient rows with numpy;
+the lexicon is a 0/1 matrix over the clause model's vocabulary, so its counts come from the
+same pass. Loading does no fitting, and a worker process does not import scikit-learn or scipy
+(~130 MB each) just to tokenise.
 """
 
 from __future__ import annotations
@@ -36,16 +39,38 @@ from pipelines.categories import CATEGORIES
 logger = logging.getLogger(__name__)
 
 MODEL_FILENAME = "opp115_clauses.npz"
-FORMAT_VERSION = 2
+FORMAT_VERSION = 3
 N_CATEGORIES = len(CATEGORIES)
 
 # Base models: the clause as a whole and each of its sentences.
 BASES: tuple[str, ...] = ("clause", "sentence")
 NGRAM_RANGE = (1, 2)  # term_counts counts exactly these: unigrams and bigrams
-# Stackers: text only (clause, sentence max, sentence mean) and with document context
+# Keyword groups over the clause model's vocabulary (patterns: scripts/train_classifier.py
+# LEXICON); "length" counts every vocabulary unigram. Stackers read log(1 + count).
+LEXICON_GROUPS: tuple[str, ...] = (
+    "retention",
+    "deletion",
+    "do_not_track",
+    "children",
+    "international",
+    "security",
+    "change",
+    "notice",
+    "access",
+    "account",
+    "choice",
+    "third_party",
+    "collection",
+    "legal",
+    "contact",
+    "scope",
+    "length",
+)
+N_LEXICON = len(LEXICON_GROUPS)
+# Stackers: text only (clause, sentence max, sentence mean, lexicon) and with document context
 # (+ previous and next clause, relative position and its square).
-N_TEXT_FEATURES = 3 * N_CATEGORIES
-N_CONTEXT_FEATURES = 5 * N_CATEGORIES + 2
+N_TEXT_FEATURES = 3 * N_CATEGORIES + N_LEXICON
+N_CONTEXT_FEATURES = 5 * N_CATEGORIES + 2 + N_LEXICON
 STACKERS: dict[str, int] = {"text": N_TEXT_FEATURES, "context": N_CONTEXT_FEATURES}
 
 _HEADING_MAX_WORDS = 14
@@ -121,8 +146,10 @@ def stack_features(
     prev_p: np.ndarray | None = None,
     next_p: np.ndarray | None = None,
     rel: np.ndarray | None = None,
+    lex: np.ndarray | None = None,
 ) -> np.ndarray:
-    """Stacker inputs: base logits; with context also the neighbours' logits and position.
+    """Stacker inputs: base logits; with context also the neighbours' logits and position;
+    then the lexicon features when given.
 
     A missing neighbour (first or last clause) is all-zero logits, i.e. p = 0.5 everywhere.
     """
@@ -130,6 +157,8 @@ def stack_features(
     if prev_p is not None and next_p is not None and rel is not None:
         rel = np.asarray(rel, dtype=np.float64).reshape(-1, 1)
         parts += [prev_p, next_p, rel, rel * rel]
+    if lex is not None:
+        parts.append(lex)
     return np.hstack(parts)
 
 
@@ -162,13 +191,10 @@ def term_counts(text: str, vocabulary: dict[str, int]) -> dict[int, int]:
     return counts
 
 
-def tfidf_scores(
-    texts: Sequence[str], vocabulary: dict[str, int], idf: np.ndarray, coef: np.ndarray
-) -> np.ndarray:
-    """``tfidf(texts) @ coef``: sublinear tf times idf, rows L2-normalised, without a matrix.
-
-    The same numbers as TfidfVectorizer(sublinear_tf=True) features times ``coef``.
-    """
+def term_matrix(
+    texts: Sequence[str], vocabulary: dict[str, int]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """CSR parts (indptr, term indices, counts) of the texts' vocabulary term counts."""
     n = len(texts)
     indptr = np.zeros(n + 1, dtype=np.int64)
     idx: list[int] = []
@@ -178,17 +204,44 @@ def tfidf_scores(
         idx.extend(c)
         cnt.extend(c.values())
         indptr[r + 1] = len(idx)
-    scores = np.zeros((n, coef.shape[1]))
+    return indptr, np.asarray(idx, dtype=np.int64), np.asarray(cnt, dtype=np.float64)
+
+
+def _tfidf_from_terms(
+    terms: tuple[np.ndarray, np.ndarray, np.ndarray], idf: np.ndarray, coef: np.ndarray
+) -> np.ndarray:
+    indptr, indices, cnt = terms
+    scores = np.zeros((len(indptr) - 1, coef.shape[1]))
     lengths = np.diff(indptr)
     rows = np.flatnonzero(lengths)
     if not len(rows):
         return scores
-    indices = np.asarray(idx, dtype=np.int64)
-    w = (1.0 + np.log(np.asarray(cnt, dtype=np.float64))) * idf[indices]
+    w = (1.0 + np.log(cnt)) * idf[indices]
     starts = indptr[rows]
     w /= np.repeat(np.sqrt(np.add.reduceat(w * w, starts)), lengths[rows])
     scores[rows] = np.add.reduceat(coef[indices] * w[:, None], starts, axis=0)
     return scores
+
+
+def _count_sums(terms: tuple[np.ndarray, np.ndarray, np.ndarray], matrix: np.ndarray) -> np.ndarray:
+    """``counts(texts) @ matrix`` (raw term counts), without a sparse matrix."""
+    indptr, indices, cnt = terms
+    out = np.zeros((len(indptr) - 1, matrix.shape[1]))
+    lengths = np.diff(indptr)
+    rows = np.flatnonzero(lengths)
+    if len(rows):
+        out[rows] = np.add.reduceat(matrix[indices] * cnt[:, None], indptr[rows], axis=0)
+    return out
+
+
+def tfidf_scores(
+    texts: Sequence[str], vocabulary: dict[str, int], idf: np.ndarray, coef: np.ndarray
+) -> np.ndarray:
+    """``tfidf(texts) @ coef``: sublinear tf times idf, rows L2-normalised, without a matrix.
+
+    The same numbers as TfidfVectorizer(sublinear_tf=True) features times ``coef``.
+    """
+    return _tfidf_from_terms(term_matrix(texts, vocabulary), idf, coef)
 
 
 def _read_npz_bytes(path: Path) -> dict[str, np.ndarray]:
@@ -219,6 +272,7 @@ class LinearText:
     idf: np.ndarray
     coef: np.ndarray  # (n_terms, n_categories)
     intercept: np.ndarray
+    lexicon: np.ndarray | None = None  # (n_terms, N_LEXICON) 0/1: the terms of each group
 
     def __post_init__(self) -> None:
         self.idf = np.asarray(self.idf, dtype=np.float64)
@@ -227,12 +281,24 @@ class LinearText:
         self._index = {t: i for i, t in enumerate(self.vocabulary)}
         if self.coef.shape != (len(self.vocabulary), N_CATEGORIES):
             raise ValueError(f"coefficients have shape {self.coef.shape}")
+        if self.lexicon is not None:
+            self.lexicon = np.asarray(self.lexicon, dtype=np.float32)
+            if self.lexicon.shape != (len(self.vocabulary), N_LEXICON):
+                raise ValueError(f"lexicon has shape {self.lexicon.shape}")
 
     def predict_proba(self, texts: Sequence[str]) -> np.ndarray:
+        return self.predict_proba_lexicon(texts)[0]
+
+    def predict_proba_lexicon(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray | None]:
+        """Probabilities and, when the model has a lexicon, log(1 + group counts)."""
         if not texts:
-            return np.zeros((0, N_CATEGORIES))
-        scores = tfidf_scores(texts, self._index, self.idf, self.coef) + self.intercept
-        return sigmoid(scores)
+            lex = None if self.lexicon is None else np.zeros((0, N_LEXICON))
+            return np.zeros((0, N_CATEGORIES)), lex
+        terms = term_matrix(texts, self._index)
+        probs = sigmoid(_tfidf_from_terms(terms, self.idf, self.coef) + self.intercept)
+        if self.lexicon is None:
+            return probs, None
+        return probs, np.log1p(_count_sums(terms, self.lexicon))
 
 
 @dataclass
@@ -266,13 +332,18 @@ class ClauseClassifier:
         for name, n in STACKERS.items():
             if stackers[name].coef.shape != (n, N_CATEGORIES):
                 raise ValueError(f"{name} stacker has shape {stackers[name].coef.shape}")
+        if bases["clause"].lexicon is None:
+            raise ValueError("the clause model has no lexicon")
 
     # -- stage 1 ----------------------------------------------------------------------------
 
-    def base_outputs(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Clause probabilities, and the maximum and mean of its sentences' probabilities."""
+    def base_outputs(
+        self, texts: Sequence[str]
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray | None]:
+        """Clause probabilities, the maximum and mean of its sentences' probabilities, and the
+        lexicon features (None when the clause model has no lexicon)."""
         n = len(texts)
-        clause_p = self.bases["clause"].predict_proba(texts)
+        clause_p, lex = self.bases["clause"].predict_proba_lexicon(texts)
         owners: list[int] = []
         sentences: list[str] = []
         for i, text in enumerate(texts):
@@ -286,15 +357,17 @@ class ClauseClassifier:
         sent_sum = np.zeros((n, N_CATEGORIES))
         np.add.at(sent_sum, idx, sent_p)
         counts = np.bincount(idx, minlength=n).reshape(-1, 1)
-        return clause_p, sent_max, sent_sum / np.maximum(counts, 1)
+        return clause_p, sent_max, sent_sum / np.maximum(counts, 1), lex
 
     # -- prediction -------------------------------------------------------------------------
 
     def raw_proba(self, clauses: Sequence[ClauseInput]) -> np.ndarray:
         """The stackers' probabilities, before the top-category rule of ``predict_proba``."""
         texts = [_clean(c.text) for c in clauses]
-        clause_p, sent_max, sent_mean = self.base_outputs(texts)
-        probs = self.stackers["text"].predict_proba(stack_features(clause_p, sent_max, sent_mean))
+        clause_p, sent_max, sent_mean, lex = self.base_outputs(texts)
+        probs = self.stackers["text"].predict_proba(
+            stack_features(clause_p, sent_max, sent_mean, lex=lex)
+        )
         in_doc = np.array([c.total > 1 for c in clauses])
         if in_doc.any():
             rows = np.flatnonzero(in_doc)
@@ -317,7 +390,15 @@ class ClauseClassifier:
             prev_l = np.stack([neighbour(_clean(clauses[r].prev_text)) for r in rows])
             next_l = np.stack([neighbour(_clean(clauses[r].next_text)) for r in rows])
             rel = np.array([relative_position(clauses[r].position, clauses[r].total) for r in rows])
-            x = stack_features(clause_p[rows], sent_max[rows], sent_mean[rows], prev_l, next_l, rel)
+            x = stack_features(
+                clause_p[rows],
+                sent_max[rows],
+                sent_mean[rows],
+                prev_l,
+                next_l,
+                rel,
+                lex=None if lex is None else lex[rows],
+            )
             probs[rows] = self.stackers["context"].predict_proba(x)
         empty = np.array([not t.strip() for t in texts])
         probs[empty] = 0.0
@@ -349,6 +430,7 @@ class ClauseClassifier:
             "format_version": FORMAT_VERSION,
             "categories": list(CATEGORIES),
             "top_floor": self.top_floor,
+            "lexicon_groups": list(LEXICON_GROUPS),
             "vocabularies": {b: self.bases[b].vocabulary for b in BASES},
         }
         blob = json.dumps(meta, sort_keys=True, ensure_ascii=False).encode("utf-8")
@@ -358,6 +440,8 @@ class ClauseClassifier:
             arrays[f"{b}_idf"] = base.idf.astype(np.float32)
             arrays[f"{b}_coef"] = base.coef.astype(np.float32)
             arrays[f"{b}_intercept"] = base.intercept.astype(np.float32)
+            if base.lexicon is not None:
+                arrays[f"{b}_lexicon"] = base.lexicon.astype(np.uint8)
         for s in STACKERS:
             st = self.stackers[s]
             for part in ("mean", "scale", "coef", "intercept"):
@@ -384,6 +468,7 @@ class ClauseClassifier:
                 idf=arrays[f"{b}_idf"],
                 coef=arrays[f"{b}_coef"],
                 intercept=arrays[f"{b}_intercept"],
+                lexicon=arrays.get(f"{b}_lexicon"),
             )
             for b in BASES
         }

@@ -11,15 +11,19 @@ Recipe (pipelines/classify.py describes the model):
    gold (majority) labels hold it and at least one annotator highlighted text of that
    category inside the sentence;
 2. out-of-fold base outputs on the training policies (grouped 5-fold by policy), from which
-   the stackers learn; 3. the base models refitted on all training policies.
+   the stackers learn; 3. the base models refitted on all training policies; 4. the lexicon:
+   which terms of the refitted clause model's vocabulary fall in which keyword group
+   (``LEXICON``), whose counts the stackers read beside the base logits.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
 import json
 import logging
+import re
 import sys
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
@@ -33,6 +37,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold
 
 from pipelines.classify import (
+    LEXICON_GROUPS,
     N_CATEGORIES,
     NGRAM_RANGE,
     STACKERS,
@@ -74,9 +79,57 @@ class TrainConfig:
     C: float = 10.0  # base models, with balanced class weights
     min_df: int = 2
     max_df: float = 0.9
-    stack_C: float = 1.0  # stackers, unweighted
+    stack_C: float = 0.03  # stackers, unweighted
     folds: int = 5  # grouped folds for the out-of-fold base outputs
     top_floor: float = 0.2
+
+
+# Keyword groups of the stackers' lexicon features. A pattern is matched against each term of
+# the clause model's vocabulary (lowercase words of 2+ characters and word pairs joined by a
+# space): a unigram belongs to a group when the pattern matches in it, a word pair only when
+# the match spans both words. Group "length" (every unigram) is added by lexicon_matrix.
+LEXICON: dict[str, str] = {
+    "retention": r"\bretain|\bretention|\bkeep (?:your|the|this|such|personal)"
+    r"|\bstore[sd]? (?:your|the|this)|long as|period of|\bdays?\b|\bmonths?\b|\byears?\b"
+    r"|longer (?:need|necessary|required)",
+    "deletion": r"\bdelet|\berase|\bremov|\bdestroy|anonymi",
+    "do_not_track": r"not track|\bdnt\b",
+    "children": r"\bchild|\bchildren|\bkids?\b|\bcoppa\b|under 1[368]|age of|\bminors?\b|\bparent",
+    "international": r"\beurope|\beu\b|\beea\b|swiss|switzerland|safe harbor|privacy shield"
+    r"|\bcalifornia|shine the|\binternational|outside the|outside your|transferred to",
+    "security": r"\bsecur|\bencrypt|\bssl\b|\btls\b|firewall|safeguard|unauthori[sz]ed access"
+    r"|\bprotect",
+    "change": r"\bchang|\bmodif|\bamend|\bupdat|\brevis",
+    "notice": r"\bnotif|\bpost(?:ed|ing)? (?:the|a|any|on)|effective date|last updated"
+    r"|\bcontinued use",
+    "access": r"\baccess\b|\bcorrect|\bedit\b|\bupdate your|\breview (?:your|and)|\bmodify your",
+    "account": r"\baccount settings|\byour account|\bprofile",
+    "choice": r"opt[- ]?out|opt[- ]?in|unsubscribe|\bchoose\b|\bchoice|\bconsent|\bdisable"
+    r"|browser settings",
+    "third_party": r"third[- ]part|\bshare|\bdisclos|\bsell|\brent|\baffiliat|\bpartners?\b"
+    r"|advertis|service providers?",
+    "collection": r"\bcollect|\bwe (?:use|receive|obtain|gather)|\bcookies?\b|ip address"
+    r"|\blog (?:files?|data)|\bpersonal information",
+    "legal": r"\blaw|\blegal|\bsubpoena|\bcourt|\bcomply|\bmerger|\bacquisition|\bbankrupt",
+    "contact": r"contact us|\bemail us|\bquestions?\b|\bcomments?\b|\baddress\b",
+    "scope": r"this (?:privacy )?policy|\bapplies\b|\bdescribes\b|\bterms of (?:use|service)"
+    r"|\bagree",
+}
+assert (*LEXICON, "length") == LEXICON_GROUPS
+
+
+def lexicon_matrix(vocabulary: Sequence[str]) -> np.ndarray:
+    """0/1 matrix (n_terms, N_LEXICON): which vocabulary terms count for which group."""
+    out = np.zeros((len(vocabulary), len(LEXICON_GROUPS)), dtype=np.uint8)
+    patterns = [re.compile(p, re.IGNORECASE) for p in LEXICON.values()]
+    for t, term in enumerate(vocabulary):
+        space = term.find(" ")
+        if space < 0:
+            out[t, -1] = 1
+        for g, pattern in enumerate(patterns):
+            if any(space < 0 or m.start() < space < m.end() for m in pattern.finditer(term)):
+                out[t, g] = 1
+    return out
 
 
 # -- data ------------------------------------------------------------------------------------
@@ -275,7 +328,7 @@ def fit_classifier(
         fold = ClauseClassifier.__new__(ClauseClassifier)
         fold.bases = fit_bases(texts, gold, sentences, tr, cfg)
         part = [texts[i] for i in te]
-        clause_p[te], sent_max[te], sent_mean[te] = ClauseClassifier.base_outputs(fold, part)
+        clause_p[te], sent_max[te], sent_mean[te], _ = ClauseClassifier.base_outputs(fold, part)
     # Neighbours as the pipeline gives them: the previous and next clause of the same document.
     clause_l = logit(clause_p)
     prev_l = np.zeros_like(clause_l)
@@ -286,14 +339,21 @@ def fit_classifier(
         if c.position + 1 < c.total and i + 1 < n:
             next_l[i] = clause_l[i + 1]
     rel = np.array([relative_position(c.position, c.total) for c in inputs])
+    # The base models on all training clauses; the lexicon over their clause vocabulary.
+    bases = fit_bases(texts, gold, sentences, np.arange(n), cfg)
+    clause = bases["clause"]
+    bases["clause"] = dataclasses.replace(clause, lexicon=lexicon_matrix(clause.vocabulary))
+    lex = bases["clause"].predict_proba_lexicon(texts)[1]
     features = {
-        "text": stack_features(clause_p, sent_max, sent_mean),
-        "context": stack_features(clause_p, sent_max, sent_mean, prev_l, next_l, rel),
+        "text": stack_features(clause_p, sent_max, sent_mean, lex=lex),
+        "context": stack_features(clause_p, sent_max, sent_mean, prev_l, next_l, rel, lex=lex),
     }
     stackers = {s: fit_stacker(features[s], gold, cfg) for s in STACKERS}
-    bases = fit_bases(texts, gold, sentences, np.arange(n), cfg)
     return ClauseClassifier(
-        bases, stackers, top_floor=cfg.top_floor, meta={"config": asdict(cfg), **(meta or {})}
+        bases,
+        stackers,
+        top_floor=cfg.top_floor,
+        meta={"config": asdict(cfg), "lexicon": LEXICON, **(meta or {})},
     )
 
 

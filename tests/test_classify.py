@@ -296,6 +296,31 @@ def test_shipped_model_scores_real_clauses_as_scikit_learn_would(model: ClauseCl
     np.testing.assert_allclose(base.predict_proba(texts), expected, atol=1e-6)
 
 
+def test_shipped_model_lexicon_counts_equal_scikit_learn_counts(model: ClauseClassifier) -> None:
+    from sklearn.feature_extraction.text import CountVectorizer
+
+    base = model.bases["clause"]
+    assert base.lexicon is not None
+    texts = [c for c, _ in CLEAR_CLAUSES] + ["", "zzzz qqqq"]
+    counts = CountVectorizer(vocabulary=base.vocabulary, ngram_range=(1, 2)).transform(texts)
+    expected = np.log1p(np.asarray(counts @ base.lexicon))
+    _, got = base.predict_proba_lexicon(texts)
+    np.testing.assert_allclose(got, expected, atol=1e-9)
+
+
+def test_lexicon_matrix_word_pairs_count_only_when_the_match_spans_both_words() -> None:
+    from pipelines.classify import LEXICON_GROUPS
+
+    train = _train_module()
+    vocab = ["do not", "not track", "track", "retain", "retain your", "we retain"]
+    m = train.lexicon_matrix(vocab)
+    group = {g: i for i, g in enumerate(LEXICON_GROUPS)}
+    assert m[:, group["do_not_track"]].tolist() == [0, 1, 0, 0, 0, 0]
+    # "retain your" and "we retain" hold the unigram match in one word: not counted twice
+    assert m[:, group["retention"]].tolist() == [0, 0, 0, 1, 0, 0]
+    assert m[:, group["length"]].tolist() == [0, 0, 1, 1, 0, 0]
+
+
 def test_classifier_import_does_not_pull_in_scikit_learn() -> None:
     """Workers load the classifier; scikit-learn and scipy would cost ~130 MB each."""
     import subprocess
