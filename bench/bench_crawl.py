@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -79,6 +80,7 @@ def crawl(
     processor: str | None = None,
     marks: tuple[int, ...] = (),
     timeout: float = 1800,
+    settings: Sequence[str] = (),
 ) -> CrawlResult:
     with tempfile.TemporaryDirectory(prefix="pa-bench-crawl-") as tmp, BenchSites(bodies) as web:
         sites = web.write_sites_file(Path(tmp) / "sites.txt", n)
@@ -106,6 +108,8 @@ def crawl(
         ]
         if processor:
             cmd += ["-s", f"POLICYARCHIVE_PROCESSOR={processor}"]
+        for setting in settings:  # NAME=VALUE
+            cmd += ["-s", setting]
         env = dict(os.environ, PYTHONPATH=str(ROOT))
         log = (Path(tmp) / "crawl.log").open("wb")
         proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)

@@ -215,6 +215,8 @@ class ParquetPipeline:
         self._failed_sites: set[str] = set()
         self._site_done: dict[str, SiteDone] = {}
         crawler.signals.connect(self.item_dropped, signal=signals.item_dropped)
+        crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+        self.closed_cleanly = False
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> ParquetPipeline:
@@ -452,13 +454,19 @@ class ParquetPipeline:
     def close_spider(self) -> None:
         if self.writer is None or self.state is None:
             return  # never opened (output locked)
-        stats = self.crawler.stats
-        reason = (
-            stats.get_value("finish_reason")
-            or stats.get_value("policyarchive/close_reason")  # set by whoever closes the run
-            or "finished"
-        )
         self.commit()
+        self.closed_cleanly = True
+
+    def spider_closed(self, spider: Any, reason: str) -> None:
+        """Write the run manifest. Scrapy says why the run ended only here, after the
+        pipelines closed (a Ctrl-C is ``shutdown``), so the manifest waits for this signal."""
+        if self.writer is None or self.state is None:
+            return
+        stats = self.crawler.stats
+        if not self.closed_cleanly:
+            reason = f"pipeline_not_closed ({reason})"
+        elif reason == "finished":  # the politeness middleware closes a run with its own reason
+            reason = stats.get_value("policyarchive/close_reason") or reason
         files = self.writer.committed
         finished = datetime.now(UTC)
         status = "complete" if reason == "finished" else f"incomplete: {reason}"
@@ -499,6 +507,7 @@ class ParquetPipeline:
         write_json_atomic(self.out_dir / "runs" / f"{self.run_id}.json", manifest)
         self.state.run_finished(self.run_id, finished.isoformat(), status)
         self.state.close()
+        self.state = None
         if self.lock_fd is not None:
             os.close(self.lock_fd)
             self.lock_fd = None

@@ -208,3 +208,39 @@ def test_second_run_on_the_same_output_waits_its_turn(archive: str, tmp_path: Pa
     assert proc.returncode != 0
     assert "another policyarchive run" in proc.stderr
     assert not (out / "policies").exists()
+
+
+def test_ctrl_c_commits_says_why_and_a_rerun_completes(
+    archive: str, undisturbed: Path, tmp_path: Path
+) -> None:
+    """Ctrl-C: Scrapy's graceful shutdown commits what it has, the manifest says the run
+    was cut short (not "complete"), the exit status is non-zero, and a rerun finishes it."""
+    out = tmp_path / "out"
+    proc = subprocess.Popen(
+        command(archive, out),
+        cwd=ROOT,
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        deadline = time.monotonic() + 300
+        while proc.poll() is None and time.monotonic() < deadline:
+            if list(out.glob("policies/*/part-*.parquet")):
+                proc.send_signal(signal.SIGINT)
+                break
+            time.sleep(0.005)
+        _, stderr = proc.communicate(timeout=120)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+    assert proc.returncode not in (0, None), stderr[-3000:]
+    assert "did not finish cleanly (finish_reason=shutdown)" in stderr
+    (manifest,) = [json.loads(m.read_text()) for m in (out / "runs").glob("*.json")]
+    assert manifest["status"] == "incomplete: shutdown"
+    assert_intact(out)
+    rerun = crawl(archive, out)
+    assert rerun.returncode == 0, rerun.stderr[-3000:]
+    assert dataset(out) == dataset(undisturbed)
+    assert_intact(out)
