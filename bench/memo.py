@@ -5,11 +5,16 @@ Extracting identical bytes again only burns CPU (it allocates and frees the same
 each worker extracts every distinct page once and afterwards re-labels the stored rows for
 the new site. Everything around extraction (downloads, queues, the worker pool, Parquet
 writers, run state) still handles all 20,000 documents; that is what the benchmark watches.
+
+The memo keeps each result pickled and compressed: as live objects the 155 results held ~50
+MB per worker that a real run (which keeps nothing between documents) never holds.
 """
 
 from __future__ import annotations
 
 import logging
+import pickle
+import zlib
 from dataclasses import replace
 from typing import Any
 
@@ -18,15 +23,15 @@ from pipelines.process import Processed, make_policy_id, process_page
 
 logger = logging.getLogger(__name__)
 
-_DONE: dict[str, Processed] = {}
+_DONE: dict[str, bytes] = {}
 
 
 def process_page_memo(page: PolicyPage, **kw: Any) -> Processed:
     digest = page.content_digest
     if digest not in _DONE:
         template = replace(page, site="memo", run_id="")
-        _DONE[digest] = process_page(template, **kw)
-    done = _DONE[digest]
+        _DONE[digest] = zlib.compress(pickle.dumps(process_page(template, **kw)), 1)
+    done: Processed = pickle.loads(zlib.decompress(_DONE[digest]))
     pid = make_policy_id(page.site, page.snapshot, page.source, digest)
     policy = {
         **done.policy,

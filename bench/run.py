@@ -91,6 +91,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         results["extract_only_docs_per_s"] = d["extract_only_docs_per_s"]
         results["pipeline_docs_per_s"] = d["pipeline_docs_per_s"]
         results["ratio_pipeline_vs_extract"] = d["ratio_pipeline_vs_extract"]
+        notes["pipeline_stage_seconds"] = d["stage_seconds"]
 
     if "crawl" in only:
         print(f"bench: live crawl of {crawl_pages} pages, inline ...", flush=True)

@@ -374,8 +374,11 @@ class ClauseClassifier:
             # Neighbours are usually other clauses of the same batch: score each text once.
             known = {t: i for i, t in enumerate(texts)}
             extra = sorted(
-                {_clean(clauses[r].prev_text) for r in rows}
-                | {_clean(clauses[r].next_text) for r in rows} - set(known)
+                (
+                    {_clean(clauses[r].prev_text) for r in rows}
+                    | {_clean(clauses[r].next_text) for r in rows}
+                )
+                - set(known)
             )
             extra_logits = logit(self.bases["clause"].predict_proba(extra)) if extra else None
             clause_logits = logit(clause_p)

@@ -37,7 +37,13 @@ from scrapy.exceptions import CloseSpider
 
 from pipelines.drops import Refused
 from pipelines.items import Document, FetchRecord, PolicyPage
-from pipelines.parquet import TMP_PREFIX, DatasetWriter, PreparedFile, fsync_dir
+from pipelines.parquet import (
+    TMP_PREFIX,
+    DatasetWriter,
+    PreparedFile,
+    fsync_dir,
+)
+from pipelines.process import release_free_memory
 from pipelines.schemas import DATASETS
 from pipelines.state import (
     CommitPayload,
@@ -435,6 +441,7 @@ class ParquetPipeline:
             self._fault("after_rename")
         self.state.finish_commit(payload)
         self.stats.inc_value("policyarchive/commits")
+        release_free_memory()  # the batch's rows and Arrow buffers are garbage now
 
     def _pending(self, p: PreparedFile) -> PendingFile:
         return PendingFile(

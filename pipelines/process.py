@@ -235,6 +235,13 @@ def _malloc_trim() -> Callable[[int], int] | None:
         return None
 
 
+def release_free_memory() -> None:
+    """Hand freed heap pages back to the OS (glibc's ``malloc_trim``); a no-op elsewhere."""
+    trim = _malloc_trim()
+    if trim is not None:
+        trim(0)
+
+
 def run_page(
     processor: str, page: PolicyPage, min_policy_score: float
 ) -> Processed | tuple[str, str]:
@@ -248,6 +255,4 @@ def run_page(
     finally:
         # a big page's parse trees leave the heap fragmented and high; hand it back so a
         # long-lived worker stays at its baseline instead of its largest page (measured)
-        trim = _malloc_trim()
-        if trim is not None:
-            trim(0)
+        release_free_memory()
