@@ -3,13 +3,26 @@
 from __future__ import annotations
 
 import csv
+import functools
+import random
+import re
+import unicodedata
 from pathlib import Path
 
 import lxml.html
 import pytest
 from w3lib.encoding import html_to_unicode
 
-from pipelines.detect import Detection, detect_policy, word_count
+from pipelines.detect import (
+    _CONCEPTS,
+    Detection,
+    _concept_hits,
+    _concept_patterns,
+    _fold,
+    _scanner,
+    detect_policy,
+    word_count,
+)
 
 OLD_POLICY = """Privacy Policy
 
@@ -290,6 +303,76 @@ def test_word_count_counts_cjk() -> None:
     assert word_count("privacy policy, 2024") == 3
     assert word_count("个人信息保护") == 3
     assert word_count("") == 0
+
+
+# ---- the fast paths against the plain regexes they replace ------------------------------
+
+
+def reference_hits(folded: str) -> dict[str, int]:
+    """Concept hits as detect_policy first counted them: findall of each concept's pattern."""
+    hits = {}
+    for concept, pattern in _concept_patterns():
+        if n := len(pattern.findall(folded)):
+            hits[concept] = n
+    return hits
+
+
+@functools.cache
+def _reference_marks() -> re.Pattern[str]:
+    marks = "".join(
+        re.escape(chr(c)) for c in range(0x300, 0x20000) if unicodedata.combining(chr(c))
+    )
+    return re.compile(f"([\\x00-\\u024f])[{marks}]+")
+
+
+def reference_fold(text: str) -> str:
+    """_fold as first written: regexes for the accents and the whitespace."""
+    if text.isascii():
+        return re.sub(r"\s+", " ", text.lower())
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    undecorated = _reference_marks().sub(r"\1", decomposed)
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFC", undecorated))
+
+
+# Pieces of random texts: every concept pattern as rough text (so matches are frequent, at the
+# start and end of texts, adjacent, overlapping, inside words), separators, accents, marks
+# above U+FFFF, emoji, Cyrillic and CJK.
+PIECES = [re.sub(r"\(\?:|[()?|\[\]]", "", p) for ps in _CONCEPTS.values() for p in ps] + [
+    *("privacy shield", "third-party", "opt-out", "ip address", "under the age of 16"),
+    *("", " ", " ", "  ", "-", "_", ".", ",", "'", "/", "(", "\n", "\t", "\xa0", "\u3000", "\x1c"),
+    *("e\u0301", "\u0301", "a\u0308x", "\U0001d165", "a\U0001d165\u0301", "\U0001f600\u0301"),
+    *("ǅ", "ﬁ", "İ", "Å", "ß", "ж", "が", "\u3099", "\U00020000", "2024", "13", "x", "THE"),
+]
+
+
+def random_text(rng: random.Random) -> str:
+    parts = []
+    for _ in range(rng.randrange(1, 30)):
+        piece = rng.choice(PIECES)
+        if rng.random() < 0.3:  # a slice: matches that start or end inside words
+            cut = rng.randrange(len(piece) + 1)
+            piece = piece[cut:] if rng.random() < 0.5 else piece[:cut]
+        parts.append(piece.upper() if rng.random() < 0.1 else piece)
+    return "".join(parts)
+
+
+def test_concept_counts_equal_findall() -> None:
+    # a concept whose patterns have no literal start would fall back to findall: slow, not wrong
+    assert _scanner().slow == ()
+    rng = random.Random(20260511)
+    for _ in range(4000):
+        text = random_text(rng)
+        for folded in (_fold(text), text):
+            assert _concept_hits(folded) == reference_hits(folded), text
+
+
+def test_fold_equals_regex_fold() -> None:
+    rng = random.Random(20260512)
+    for _ in range(4000):
+        text = random_text(rng)
+        assert _fold(text) == reference_fold(text), text
+    assert _fold("") == reference_fold("") == ""
+    assert _fold(" \t ") == reference_fold(" \t ") == " "
 
 
 # ---- real corpora -----------------------------------------------------------------------
