@@ -154,6 +154,15 @@ class Endpoint:
             self.next_start = start + self.interval
         return start - now
 
+    def at_rest(self, now: float) -> bool:
+        """Nothing to remember: a fresh Endpoint would behave exactly the same from now on."""
+        return (
+            self.failures == 0
+            and self.trips == 0
+            and self.next_start <= now
+            and self.paused_until <= now
+        )
+
     def succeeded(self) -> None:
         self.failures = 0
         self.trips = 0
@@ -211,6 +220,7 @@ class PolitenessMiddleware:
     """
 
     LOG_WAIT_OVER = 5.0  # seconds: shorter waits are routine and not worth a log line
+    SWEEP_AT = 1024  # endpoints held before idle ones are forgotten
 
     def __init__(self, crawler: Crawler, clock: Callable[[], float] = time.monotonic) -> None:
         s = crawler.settings
@@ -237,6 +247,7 @@ class PolitenessMiddleware:
             retry_after_max=s.getfloat("POLICYARCHIVE_RETRY_AFTER_MAX"),
         )
         self.endpoints: dict[tuple[str, str], Endpoint] = {}
+        self._sweep_at = self.SWEEP_AT
         self.closing: str | None = None
 
     @classmethod
@@ -251,9 +262,18 @@ class PolitenessMiddleware:
             rate = self.rates[kind]
             if not self.throttle_loopback and is_loopback(host, self.resolve):
                 rate = 0.0
+            if len(self.endpoints) >= self._sweep_at:
+                self._forget_idle()  # before adding: the new one is at rest until booked
             ep = Endpoint(kind, host, 1.0 / rate if rate > 0 else 0.0)
             self.endpoints[(kind, host)] = ep
         return ep
+
+    def _forget_idle(self) -> None:
+        # a live crawl meets each of thousands of hosts once: keep only endpoints that still
+        # remember something (a booked start, a pause, failures), so memory stays flat
+        now = self.clock()
+        self.endpoints = {k: e for k, e in self.endpoints.items() if not e.at_rest(now)}
+        self._sweep_at = max(self.SWEEP_AT, 2 * len(self.endpoints))
 
     async def process_request(self, request: Request) -> None:
         if urlparse_cached(request).scheme not in ("http", "https"):
@@ -356,7 +376,14 @@ class _Unavailable:
 
 
 class RobotsTxtMiddleware(ScrapyRobotsTxtMiddleware):
-    """Scrapy's robots.txt handling with explicit failure rules (see the module docstring)."""
+    """Scrapy's robots.txt handling with explicit failure rules (see the module docstring).
+
+    Parsed robots.txt files are kept for the last ``MAX_HOSTS`` hosts only: Scrapy keeps one
+    per host for the whole run (~1.5 KB each, 30 MB over 20,000 sites), and a live crawl is
+    done with a host minutes after it met it. A host seen again later is asked again.
+    """
+
+    MAX_HOSTS = 4096
 
     async def robot_parser(self, request: Request) -> Any:
         # Scrapy's own, minus its ERROR log when robots.txt cannot be downloaded: that is
@@ -364,6 +391,8 @@ class RobotsTxtMiddleware(ScrapyRobotsTxtMiddleware):
         url = urlparse_cached(request)
         netloc = url.netloc
         if netloc not in self._parsers:
+            if len(self._parsers) >= self.MAX_HOSTS:
+                self._forget_oldest()
             self._parsers[netloc] = Deferred()
             robotsreq = Request(
                 f"{url.scheme}://{netloc}/robots.txt",
@@ -382,6 +411,13 @@ class RobotsTxtMiddleware(ScrapyRobotsTxtMiddleware):
         if isinstance(parser, Deferred):
             return await maybe_deferred_to_future(parser)
         return parser
+
+    def _forget_oldest(self) -> None:
+        # dicts keep insertion order: the hosts met first go first; pending fetches stay
+        keep = self.MAX_HOSTS // 2
+        drop = [n for n, p in self._parsers.items() if not isinstance(p, Deferred)]
+        for netloc in drop[: max(0, len(self._parsers) - keep)]:
+            del self._parsers[netloc]
 
     async def _parse_robots(self, response: Response, netloc: str, request: Request) -> None:
         status = response.status

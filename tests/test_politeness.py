@@ -112,6 +112,46 @@ def test_retry_after_beyond_the_maximum_closes_the_run() -> None:
     assert ok.failed(0.0, "HTTP 429", 30.0, BackoffPolicy()).pause == 30.0
 
 
+def test_idle_endpoints_are_forgotten_and_busy_ones_kept() -> None:
+    """Thousands of live hosts must not each leave state behind, but forgetting one must
+    never lose a booked start, a pause or a failure count."""
+    from scrapy.http import Request
+    from scrapy.utils.test import get_crawler
+
+    from crawler.middlewares import PolitenessMiddleware
+
+    mw = PolitenessMiddleware(get_crawler(settings_dict={"POLICYARCHIVE_LIVE_PER_SECOND": 1.0}))
+    now = [1000.0]
+    mw.clock = lambda: now[0]
+    failing = mw.endpoint(Request("http://failing.example/"))
+    failing.failed(now[0], "HTTP 503", None, mw.policy)
+    booked = mw.endpoint(Request("http://booked.example/"))
+    assert booked.reserve(now[0]) == 0.0  # next start booked one second ahead
+    for i in range(3 * mw.SWEEP_AT):
+        mw.endpoint(Request(f"http://h{i}.example/privacy"))
+        now[0] += 0.0001  # all within the booked second
+    assert len(mw.endpoints) < 2 * mw.SWEEP_AT  # swept
+    assert mw.endpoint(Request("http://failing.example/x")) is failing
+    assert mw.endpoint(Request("http://booked.example/x")) is booked
+    assert booked.reserve(now[0]) > 0  # still spaced: its booking was not forgotten
+    assert Endpoint(LIVE, "a.example", 1.0).at_rest(0.0)
+    assert not failing.at_rest(now[0] + 10_000)  # failures are remembered until a success
+
+
+def test_robots_parsers_are_kept_for_recent_hosts_only() -> None:
+    from scrapy.utils.test import get_crawler
+    from twisted.internet.defer import Deferred
+
+    from crawler.middlewares import RobotsTxtMiddleware
+
+    mw = RobotsTxtMiddleware(get_crawler(settings_dict={"ROBOTSTXT_OBEY": True}))
+    mw.MAX_HOSTS = 4
+    pending: Deferred[None] = Deferred()
+    mw._parsers.update({"a": None, "b": pending, "c": None, "d": None})
+    mw._forget_oldest()
+    assert list(mw._parsers) == ["b", "d"]  # a fetch under way is never dropped
+
+
 def test_only_loopback_hosts_escape_throttling() -> None:
     assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
     assert is_loopback("www.a.example", {"*.example": "127.0.0.1"})
