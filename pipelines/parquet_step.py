@@ -396,6 +396,7 @@ class ParquetPipeline:
         if done is None or self._pages_out[site] < done.pages:
             return
         del self._site_done[site]
+        del self._pages_out[site]  # settled: keep nothing per site for the rest of the run
         negatives = self._negatives.pop(site, {})
         if site in self._failed_sites:
             self._failed_sites.discard(site)
