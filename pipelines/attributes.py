@@ -23,6 +23,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from urllib.parse import unquote
 
+from pipelines.regextrie import trie_pattern
+
 logger = logging.getLogger(__name__)
 
 
@@ -566,42 +568,72 @@ _NOT_COUNTRY_BEFORE = re.compile(r"(?:New|Baja|Western|West|South|North)\s+$")
 # Compiled tables (built lazily on first use; no work at import time).
 
 
+_MAX_LITERALS = 64  # per pattern: beyond this, stop extending the literal prefixes
+_MAX_LITERAL_LEN = 16
+
+
+def _is_space_class(sub: Sequence[tuple[object, object]]) -> bool:
+    """Whether a parsed repeat body is exactly ``\\s`` (any whitespace)."""
+    return (
+        len(sub) == 1
+        and sub[0][0] is _C.IN
+        and list(sub[0][1]) == [(_C.CATEGORY, _C.CATEGORY_SPACE)]  # type: ignore[call-overload]
+    )
+
+
+def _literal_prefixes(
+    items: Sequence[tuple[object, object]],
+) -> tuple[set[str], bool]:
+    """(strings, complete): every match of the parsed sequence starts with one of the
+    lowercase strings; ``complete`` when the sequence matches exactly those strings.
+
+    Optional parts and alternations are expanded ("e-?mail" gives "email" and "e-mail") so
+    that the literals are long enough to rule most word starts out before any regex runs.
+    """
+    out = {""}
+    for pos, (op, av) in enumerate(items):
+        if op in (_C.AT, _C.ASSERT, _C.ASSERT_NOT):
+            continue  # zero-width: the match goes on from here
+        if op is _C.LITERAL:
+            step, complete = {chr(av).lower()}, True  # type: ignore[arg-type]
+        elif op is _C.SUBPATTERN:
+            step, complete = _literal_prefixes(av[3])  # type: ignore[index]
+        elif op is _C.BRANCH:
+            step, complete = set(), True
+            for branch in av[1]:  # type: ignore[index]
+                found, whole = _literal_prefixes(branch)
+                step |= found
+                complete = complete and whole
+        elif op in (_C.MAX_REPEAT, _C.MIN_REPEAT) and _is_space_class(av[2]):  # type: ignore[index]
+            # \s+ (or \s*, \s?) is one space in a literal: the lookup squeezes whitespace
+            step, complete = ({" "} if av[0] >= 1 else {"", " "}), True  # type: ignore[index]
+        elif op in (_C.MAX_REPEAT, _C.MIN_REPEAT):
+            low, high, sub = av  # type: ignore[misc]
+            found, whole = _literal_prefixes(sub)
+            if low == 0 and high == 1 and whole:
+                step, complete = found | {""}, True
+            elif low >= 1:
+                step, complete = found, False  # at least one repeat starts with these
+            else:  # skipped, or repeated and then something else: what follows starts it
+                step, complete = found | _literal_prefixes(items[pos + 1 :])[0], False
+        else:
+            return out, False  # a class, any character, ...: the literal part ends here
+        grown = {head + tail for head in out for tail in step}
+        if len(grown) > _MAX_LITERALS or any(len(g) > _MAX_LITERAL_LEN for g in grown):
+            return out, False
+        out = grown
+        if not complete:
+            return out, False
+    return out, True
+
+
 def _leading_literals(items: Sequence[tuple[object, object]]) -> set[str] | None:
     """Lowercase literal prefixes one of which starts every match of the parsed pattern.
 
     None when some match may start otherwise (a character class, any character, ...).
     """
-    for pos, (op, av) in enumerate(items):
-        if op in (_C.AT, _C.ASSERT, _C.ASSERT_NOT):
-            continue  # zero-width: the match still starts here
-        if op is _C.LITERAL:
-            run = ""
-            for op2, av2 in items[pos:]:
-                if op2 is not _C.LITERAL:
-                    break
-                run += chr(av2).lower()  # type: ignore[arg-type]
-            return {run}
-        if op is _C.SUBPATTERN:
-            return _leading_literals(av[3])  # type: ignore[index]
-        if op is _C.BRANCH:
-            out: set[str] = set()
-            for branch in av[1]:  # type: ignore[index]
-                found = _leading_literals(branch)
-                if not found:
-                    return None
-                out |= found
-            return out
-        if op in (_C.MAX_REPEAT, _C.MIN_REPEAT):
-            low, _high, sub = av  # type: ignore[misc]
-            found = _leading_literals(sub)
-            if not found:
-                return None
-            if low >= 1:
-                return found
-            rest = _leading_literals(items[pos + 1 :])
-            return found | rest if rest else None
-        return None
-    return None
+    found, _ = _literal_prefixes(items)
+    return None if "" in found else found
 
 
 @dataclass
@@ -613,24 +645,26 @@ class _Entry:
 
 @dataclass
 class _Index:
-    """All lexicon entries indexed by the literal that starts them.
+    """All lexicon entries indexed by the literals that start them.
 
     Python's regex engine tries every branch of an alternation at every position, which
-    is ~100x too slow for a few hundred patterns; instead a clause is scanned once, word
-    start by word start, and only the entries whose leading literal is there are tried
-    (``pattern.match`` at that position).
+    is ~100x too slow for a few hundred patterns; instead one trie-shaped regex of all
+    leading literals finds the word starts where some entry may match, and the longest
+    literal there names the entries to try (``pattern.match`` at that position).
     """
 
     entries: list[_Entry] = field(default_factory=list)
-    # literal prefix of length 1, 2 or 3 (3 for longer literals) -> (literal, entry index)
-    by_prefix: list[dict[str, list[tuple[str, int]]]] = field(
-        default_factory=lambda: [{}, {}, {}, {}]
-    )
+    # a literal -> the entries one of whose leading literals is a prefix of it
+    by_literal: dict[str, tuple[int, ...]] = field(default_factory=dict)
     always: list[int] = field(default_factory=list)  # no known leading literal: searched
+    # at each word start where a leading literal begins (lowercased text), group 1: the
+    # longest one; every other literal there is a prefix of it
+    triggers: re.Pattern[str] = re.compile(r"(?!)")
 
 
 def _build(tables: dict[str, Sequence[tuple[str, str]]]) -> _Index:
     index = _Index()
+    starts: dict[str, set[int]] = {}
     for kind, entries in tables.items():
         for value, pattern in entries:
             i = len(index.entries)
@@ -639,9 +673,15 @@ def _build(tables: dict[str, Sequence[tuple[str, str]]]) -> _Index:
             if not literals or any(not lit[0].isalnum() for lit in literals):
                 index.always.append(i)
                 continue
-            for lit in sorted(literals):
-                n = min(len(lit), 3)
-                index.by_prefix[n].setdefault(lit[:n], []).append((lit, i))
+            for lit in literals:
+                starts.setdefault(lit, set()).add(i)
+    index.by_literal = {
+        lit: tuple(sorted(set().union(*(starts.get(lit[:n], ()) for n in range(1, len(lit) + 1)))))
+        for lit in starts
+    }
+    if starts:
+        # a lookahead, so that a literal starting inside another one's match is seen too
+        index.triggers = re.compile(r"\b(?=(" + trie_pattern(starts, space=r"\s+") + "))")
     return index
 
 
@@ -680,7 +720,6 @@ def _dedupe(items: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(items))
 
 
-_WORD_START = re.compile(r"\b\w")
 Found = dict[str, list[tuple[str, re.Match[str]]]]
 
 
@@ -705,19 +744,15 @@ def _scan(text: str) -> Found:
         for i in index.always:
             for m in entries[i].regex.finditer(text):
                 add(i, m)
-        _, one, two, three = index.by_prefix
-        for ws in _WORD_START.finditer(low):
+        by_literal = index.by_literal
+        for ws in index.triggers.finditer(low):
             pos = ws.start()
-            c1 = one.get(low[pos])
-            c2 = two.get(low[pos : pos + 2])
-            c3 = three.get(low[pos : pos + 3])
-            if c1 is None and c2 is None and c3 is None:
-                continue
-            tried: set[int] = set()
-            for lit, i in (*(c3 or ()), *(c2 or ()), *(c1 or ())):
-                if i not in tried and low.startswith(lit, pos):
-                    tried.add(i)
-                    add(i, entries[i].regex.match(text, pos))
+            key = ws[1]
+            found = by_literal.get(key)
+            if found is None:  # a run of whitespace, or one that is not a plain space
+                found = by_literal[_WS.sub(" ", key)]
+            for i in found:
+                add(i, entries[i].regex.match(text, pos))
     order = sorted(range(len(hits)), key=hits.__getitem__)
     found: Found = {}
     ends: dict[str, int] = {}

@@ -29,6 +29,7 @@ import re
 import zipfile
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import repeat
 from pathlib import Path
 from typing import Any
 
@@ -244,6 +245,106 @@ def tfidf_scores(
     return _tfidf_from_terms(term_matrix(texts, vocabulary), idf, coef)
 
 
+@dataclass(frozen=True)
+class _Shared:
+    """The clause and sentence vocabularies merged: one lookup per term serves both."""
+
+    index: dict[str, int]  # term -> merged id
+    to_clause: np.ndarray  # merged id -> clause term index, or -1 (last entry: not found)
+    to_sentence: np.ndarray
+    n_clause: int  # vocabulary sizes
+    n_sentence: int
+
+
+def _shared_vocabulary(clause: dict[str, int], sentence: dict[str, int]) -> _Shared:
+    index = {t: i for i, t in enumerate(dict.fromkeys([*clause, *sentence]))}
+    to_clause = np.full(len(index) + 1, -1, dtype=np.int64)  # the last entry: not found
+    to_sentence = np.full(len(index) + 1, -1, dtype=np.int64)
+    for t, i in clause.items():
+        to_clause[index[t]] = i
+    for t, i in sentence.items():
+        to_sentence[index[t]] = i
+    return _Shared(index, to_clause, to_sentence, len(clause), len(sentence))
+
+
+Terms = tuple[np.ndarray, np.ndarray, np.ndarray]  # CSR parts: indptr, term indices, counts
+
+
+def _csr(rows: np.ndarray, terms: np.ndarray, n_rows: int, n_terms: int) -> Terms:
+    """Counts of (row, term) pairs given in text order, each row's terms in first-seen order
+    (the order term_counts gives, so that sums run in the same order to the last bit)."""
+    keys = rows * n_terms + terms
+    uniq, first, cnt = np.unique(keys, return_index=True, return_counts=True)
+    order = np.argsort(first, kind="stable")  # rows ascend along the text: row-major
+    uniq = uniq[order]
+    indptr = np.zeros(n_rows + 1, dtype=np.int64)
+    np.cumsum(np.bincount(uniq // n_terms, minlength=n_rows), out=indptr[1:])
+    return indptr, uniq % n_terms, cnt[order].astype(np.float64)
+
+
+def clause_and_sentence_terms(
+    texts: Sequence[str], shared: _Shared
+) -> tuple[Terms, Terms, np.ndarray] | None:
+    """Term counts of each text (clause vocabulary) and of each of its sentences (sentence
+    vocabulary), tokenised and looked up once, and the owner row of each sentence.
+
+    The same counts as ``term_matrix`` over the texts and over their sentences. A
+    sentence break is whitespace, so a text's tokens are its sentences' tokens in order;
+    None if some text breaks that (lowercasing that changes lengths), for the slow path.
+    """
+    tokens: list[str] = []
+    sent_ntok: list[int] = []
+    owners: list[int] = []
+    for i, text in enumerate(texts):
+        start = len(tokens)
+        if text.isascii():  # lowercasing maps character to character: slice the lowered text
+            low = text.lower()
+            for a, b in split_sentences(text):
+                part = _TOKEN.findall(low, a, b)
+                tokens += part
+                sent_ntok.append(len(part))
+                owners.append(i)
+            continue
+        for a, b in split_sentences(text):
+            part = _TOKEN.findall(text[a:b].lower())
+            tokens += part
+            sent_ntok.append(len(part))
+            owners.append(i)
+        if tokens[start:] != _TOKEN.findall(text.lower()):
+            return None
+    n_tok = len(tokens)
+    sent_of = np.repeat(np.arange(len(sent_ntok), dtype=np.int64), sent_ntok)
+    owner = np.asarray(owners, dtype=np.int64)
+    row_of = owner[sent_of]
+    missing = len(shared.index)
+    # position 2t: token t's unigram; 2t + 1: the bigram ending at token t (text order)
+    ids = np.full(2 * n_tok, missing, dtype=np.int64)
+    if n_tok:
+        ids[0::2] = np.fromiter(
+            map(shared.index.get, tokens, repeat(missing)), dtype=np.int64, count=n_tok
+        )
+        pairs = zip(tokens, tokens[1:], strict=False)  # each token with the next one
+        bigrams = map(shared.index.get, map(" ".join, pairs), repeat(missing))
+        ids[3::2] = np.fromiter(bigrams, dtype=np.int64, count=n_tok - 1)
+    row = np.repeat(row_of, 2)
+    sent = np.repeat(sent_of, 2)
+    crosses_row = np.ones(n_tok, dtype=bool)  # a bigram whose first token is elsewhere
+    crosses_sent = np.ones(n_tok, dtype=bool)
+    crosses_row[1:] = row_of[1:] != row_of[:-1]
+    crosses_sent[1:] = sent_of[1:] != sent_of[:-1]
+    c_term = shared.to_clause[ids]
+    s_term = shared.to_sentence[ids]
+    c_term[1::2][crosses_row] = -1
+    s_term[1::2][crosses_sent] = -1
+    keep_c = c_term >= 0
+    keep_s = s_term >= 0
+    return (
+        _csr(row[keep_c], c_term[keep_c], len(texts), max(shared.n_clause, 1)),
+        _csr(sent[keep_s], s_term[keep_s], len(sent_ntok), max(shared.n_sentence, 1)),
+        owner,
+    )
+
+
 def _read_npz_bytes(path: Path) -> dict[str, np.ndarray]:
     with np.load(path, allow_pickle=False) as z:
         return {k: z[k] for k in z.files}
@@ -294,11 +395,22 @@ class LinearText:
         if not texts:
             lex = None if self.lexicon is None else np.zeros((0, N_LEXICON))
             return np.zeros((0, N_CATEGORIES)), lex
-        terms = term_matrix(texts, self._index)
+        return self.proba_lexicon_from_terms(term_matrix(texts, self._index))
+
+    def proba_lexicon_from_terms(self, terms: Terms) -> tuple[np.ndarray, np.ndarray | None]:
+        """``predict_proba_lexicon`` of texts already counted (``term_matrix``)."""
         probs = sigmoid(_tfidf_from_terms(terms, self.idf, self.coef) + self.intercept)
         if self.lexicon is None:
             return probs, None
         return probs, np.log1p(_count_sums(terms, self.lexicon))
+
+    def shared_with(self, other: LinearText) -> _Shared:
+        """This vocabulary merged with ``other``'s, built once per pair."""
+        cached = self.__dict__.get("_shared")
+        if cached is None or cached[0] is not other:
+            cached = (other, _shared_vocabulary(self._index, other._index))
+            self.__dict__["_shared"] = cached
+        return cached[1]
 
 
 @dataclass
@@ -313,6 +425,18 @@ class Stacker:
     def predict_proba(self, x: np.ndarray) -> np.ndarray:
         z = (x - self.mean) / self.scale
         return sigmoid(z @ self.coef.astype(np.float64) + self.intercept)
+
+
+def _pool_sentences(
+    sent_p: np.ndarray, owners: np.ndarray, n: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Per text, the maximum and the mean of its sentences' probabilities."""
+    sent_max = np.zeros((n, N_CATEGORIES))
+    np.maximum.at(sent_max, owners, sent_p)
+    sent_sum = np.zeros((n, N_CATEGORIES))
+    np.add.at(sent_sum, owners, sent_p)
+    counts = np.bincount(owners, minlength=n).reshape(-1, 1)
+    return sent_max, sent_sum / np.maximum(counts, 1)
 
 
 class ClauseClassifier:
@@ -343,21 +467,22 @@ class ClauseClassifier:
         """Clause probabilities, the maximum and mean of its sentences' probabilities, and the
         lexicon features (None when the clause model has no lexicon)."""
         n = len(texts)
-        clause_p, lex = self.bases["clause"].predict_proba_lexicon(texts)
+        clause, sentence = self.bases["clause"], self.bases["sentence"]
+        counted = clause_and_sentence_terms(texts, clause.shared_with(sentence))
+        if counted is not None:
+            clause_terms, sentence_terms, idx = counted
+            clause_p, lex = clause.proba_lexicon_from_terms(clause_terms)
+            sent_p = sentence.proba_lexicon_from_terms(sentence_terms)[0]
+            return (clause_p, *_pool_sentences(sent_p, idx, n), lex)
+        clause_p, lex = clause.predict_proba_lexicon(texts)
         owners: list[int] = []
         sentences: list[str] = []
         for i, text in enumerate(texts):
             for a, b in split_sentences(text):
                 owners.append(i)
                 sentences.append(text[a:b])
-        sent_p = self.bases["sentence"].predict_proba(sentences)
-        idx = np.asarray(owners, dtype=np.int64)
-        sent_max = np.zeros((n, N_CATEGORIES))
-        np.maximum.at(sent_max, idx, sent_p)
-        sent_sum = np.zeros((n, N_CATEGORIES))
-        np.add.at(sent_sum, idx, sent_p)
-        counts = np.bincount(idx, minlength=n).reshape(-1, 1)
-        return clause_p, sent_max, sent_sum / np.maximum(counts, 1), lex
+        sent_p = sentence.predict_proba(sentences)
+        return (clause_p, *_pool_sentences(sent_p, np.asarray(owners, dtype=np.int64), n), lex)
 
     # -- prediction -------------------------------------------------------------------------
 

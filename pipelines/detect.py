@@ -26,6 +26,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from pipelines.regextrie import trie_pattern
 from pipelines.textmetrics import strip_markdown
 
 logger = logging.getLogger(__name__)
@@ -526,25 +527,6 @@ def _prefixes(patterns: Iterable[str]) -> set[str]:
     return done
 
 
-def _trie(keys: Iterable[str]) -> str:
-    """A regex matching any of ``keys``, the longest where several match, one character per
-    step (an alternation of hundreds of words would be tried word by word)."""
-    root: dict[str, dict] = {}
-    for key in keys:
-        node = root
-        for ch in key:
-            node = node.setdefault(ch, {})
-        node[""] = {}
-
-    def emit(node: dict[str, dict]) -> str:
-        alts = [re.escape(ch) + emit(child) for ch, child in sorted(node.items()) if ch]
-        if "" in node:
-            alts.append("")  # last: a longer key is tried first
-        return alts[0] if len(alts) == 1 else "(?:" + "|".join(alts) + ")"
-
-    return emit(root)
-
-
 @dataclass(frozen=True)
 class _Scanner:
     words: re.Pattern[str]  # a non-word character, then group 1: a Latin key
@@ -578,7 +560,7 @@ def _scanner() -> _Scanner:
     }
     chars = "".join(re.escape(ch) for ch in sorted(char_keys))
     return _Scanner(
-        words=re.compile(r"\W(?=(" + _trie(latin_keys) + "))"),
+        words=re.compile(r"\W(?=(" + trie_pattern(latin_keys) + "))"),
         word_keys=word_keys,
         chars=re.compile(f"[{chars}]") if chars else None,
         char_keys={ch: tuple(sorted(ids)) for ch, ids in char_keys.items()},

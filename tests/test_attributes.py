@@ -274,3 +274,9 @@ def test_empty_and_odd_text() -> None:
     assert extract_attributes("") == Attributes()
     # a case mapping that changes length ("İ" lowercases to two characters) still works
     assert extract_attributes("İstanbul servers; we use cookies in Turkey.").countries == ["Turkey"]
+
+
+def test_whitespace_inside_a_phrase_does_not_hide_it() -> None:
+    # lexicon phrases are indexed with one space for \s+: runs and line breaks still match
+    got = extract_attributes("We collect your e-mail\n   address and  your\tIP   address.")
+    assert got.data_types == ["Contact", "IP address and device IDs"]

@@ -95,3 +95,37 @@ def test_real_policies_segment_without_loss_and_name_laws(shared_data: Path) -> 
     assert with_headings >= len(docs) // 2  # most policies are sectioned
     # current policies of EU-facing services name the GDPR
     assert "GDPR" in laws_seen
+
+
+def test_scan_finds_what_trying_every_entry_at_every_word_start_finds(shared_data: Path) -> None:
+    """The literal index is only a shortcut: on real clauses it must find the same matches
+    as trying every lexicon entry at every word start."""
+    import re
+
+    from pipelines.attributes import _index, _scan
+
+    index = _index()
+
+    def brute(text: str) -> dict[str, list[tuple[str, int, int]]]:
+        hits = []
+        for ws in re.finditer(r"\b\w", text):
+            for i, e in enumerate(index.entries):
+                m = e.regex.match(text, ws.start())
+                if m and m.end() > m.start():
+                    hits.append((m.start(), m.start() - m.end(), i, m))
+        found: dict[str, list[tuple[str, int, int]]] = {}
+        ends: dict[str, int] = {}
+        for start, neg, i, m in sorted(hits, key=lambda h: h[:3]):
+            kind = index.entries[i].kind
+            if start >= ends.get(kind, -1):
+                found.setdefault(kind, []).append((index.entries[i].value, m.start(), m.end()))
+                ends[kind] = start - neg
+        return found
+
+    segments = _eval_module().load_segments(shared_data / "opp115" / "segments.csv")
+    clauses = [s.text for s in segments[::16]]
+    clauses += [c.upper() for c in clauses[:25]] + [c.replace(" ", "\n ") for c in clauses[:25]]
+    assert len(clauses) >= 200
+    for text in clauses:
+        got = {k: [(v, m.start(), m.end()) for v, m in ms] for k, ms in _scan(text).items()}
+        assert got == brute(text), text[:200]

@@ -334,3 +334,54 @@ def test_classifier_import_does_not_pull_in_scikit_learn() -> None:
         [sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == "[]"
+
+
+_CLAUSE_WORDS = st.sampled_from(
+    ["We", "share", "data.", "Données", "e-mail;", "opt-out!", "İ", "ΣΑΣ", "3rd", "co_op", "\n\n"]
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(st.lists(_CLAUSE_WORDS | st.text(max_size=5), max_size=25).map(" ".join), max_size=6)
+)
+def test_one_pass_counts_equal_counting_clauses_and_sentences_apart(texts: list[str]) -> None:
+    """The classifier tokenises each clause once for both base models: the counts must be
+    those of counting the clauses and each of their sentences separately."""
+    from pipelines.classify import (
+        _shared_vocabulary,
+        clause_and_sentence_terms,
+        split_sentences,
+        term_matrix,
+    )
+
+    words = ["we", "share", "data", "données", "mail", "opt", "out", "3rd", "co_op", "σας"]
+    clause_vocab = {t: i for i, t in enumerate([*words, "we share", "share data", "opt out"])}
+    sentence_vocab = {t: i for i, t in enumerate(["data", "we", "données mail", "out", "zz"])}
+    counted = clause_and_sentence_terms(texts, _shared_vocabulary(clause_vocab, sentence_vocab))
+    sentences = [t[a:b] for t in texts for a, b in split_sentences(t)]
+    owners = [i for i, t in enumerate(texts) for _ in split_sentences(t)]
+    assert counted is not None  # sentence breaks are whitespace: tokens never disagree
+    got_clauses, got_sentences, got_owners = counted
+    for got, expected in (
+        (got_clauses, term_matrix(texts, clause_vocab)),
+        (got_sentences, term_matrix(sentences, sentence_vocab)),
+    ):
+        for g, e in zip(got, expected, strict=True):
+            np.testing.assert_array_equal(g, e)  # same terms in the same order
+    assert got_owners.tolist() == owners
+
+
+def test_one_pass_and_fallback_give_the_same_base_outputs(
+    model: ClauseClassifier, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The fallback (each base model counting its own texts) is the reference."""
+    import pipelines.classify as classify
+
+    texts = [c for c, _ in CLEAR_CLAUSES] + ["", "  ", "İstanbul office. We share data.\n\nΣΑΣ."]
+    one_pass = model.base_outputs(texts)
+    monkeypatch.setattr(classify, "clause_and_sentence_terms", lambda texts, shared: None)
+    fallback = model.base_outputs(texts)
+    for a, b in zip(one_pass, fallback, strict=True):
+        assert a is not None and b is not None
+        np.testing.assert_array_equal(a, b)
