@@ -608,6 +608,8 @@ def _negative_patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
 
 def word_count(text: str) -> int:
     """Words in any script: runs of letters/digits, plus CJK characters counted ~2 per word."""
+    if text.isascii():
+        return len(_WORD.findall(text))
     cjk = len(_CJK.findall(text))
     latin = len(_WORD.findall(_CJK.sub(" ", text)))
     return latin + (cjk + 1) // 2

@@ -15,7 +15,6 @@ import hashlib
 import importlib
 import logging
 import os
-import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC
@@ -33,7 +32,6 @@ logger = logging.getLogger(__name__)
 
 # column names computed once: per clause they cost as much as detection did (profiled)
 _PROB_FIELDS = tuple(enumerate(category_field_name(c) for c in CATEGORIES))
-_WS = re.compile(r"\s+")
 DEFAULT_PROCESSOR = "pipelines.process.process_page"
 
 
@@ -59,7 +57,9 @@ def make_policy_id(site: str, snapshot: str, source: str, content_digest: str) -
 
 
 def text_digest(text: str) -> str:
-    return hashlib.sha256(_WS.sub(" ", text).strip().encode()).hexdigest()
+    # whitespace runs as one space, ends stripped: str.split splits on exactly the characters
+    # re's \s matches (checked over all of Unicode), 3x faster than re.sub
+    return hashlib.sha256(" ".join(text.split()).encode()).hexdigest()
 
 
 @lru_cache(maxsize=1)
