@@ -74,7 +74,7 @@ def side_by_side(pages: Sequence[PolicyPage], out: Path, rounds: int) -> tuple[f
         writer = DatasetWriter(out / f"r{r}", f"bench{r}")
         stored = 0
         for i, p in enumerate(pages):
-            for side in ("ep" if r % 2 == 0 else "pe"):
+            for side in "ep" if r % 2 == 0 else "pe":
                 t = clock()
                 if side == "e":
                     with suppress(ExtractionError):
