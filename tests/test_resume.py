@@ -244,3 +244,60 @@ def test_ctrl_c_commits_says_why_and_a_rerun_completes(
     assert rerun.returncode == 0, rerun.stderr[-3000:]
     assert dataset(out) == dataset(undisturbed)
     assert_intact(out)
+
+
+def _children(pid: int) -> set[int]:
+    """Live child processes of ``pid`` (Linux /proc)."""
+    found = set()
+    for stat_file in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat_file.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone meanwhile
+        if int(fields[1]) == pid and fields[0] != "Z":
+            found.add(int(stat_file.parent.name))
+    return found
+
+
+def _alive(pid: int) -> bool:
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_kill_9_leaves_no_worker_process_behind(archive: str, tmp_path: Path) -> None:
+    """Worker processes must not outlive a crawler killed with SIGKILL (a cron job killed
+    for running too long would otherwise leave them holding memory, week after week)."""
+    out = tmp_path / "out"
+    proc = subprocess.Popen(
+        command(archive, out, "--workers", "2"),
+        cwd=ROOT,
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    workers: set[int] = set()
+    try:
+        deadline = time.monotonic() + 300
+        while proc.poll() is None and time.monotonic() < deadline:
+            if list(out.glob("policies/*/part-*.parquet")):  # workers have done work
+                workers = _children(proc.pid)
+                proc.send_signal(signal.SIGKILL)
+                break
+            time.sleep(0.005)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+        proc.wait()
+    assert proc.returncode == -signal.SIGKILL
+    assert len(workers) >= 2, workers  # the pool's workers (and its resource tracker)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and any(_alive(p) for p in workers):
+        time.sleep(0.1)
+    left = sorted(p for p in workers if _alive(p))
+    for p in left:
+        os.kill(p, signal.SIGKILL)  # do not leak them into the rest of the suite
+    assert not left, f"processes left running after kill -9 of the crawler: {left}"
