@@ -11,6 +11,9 @@ has its own rate limit, its own exponential backoff and its own circuit breaker:
   ``Retry-After`` (seconds or HTTP-date) when the server sent one, else for
   ``base * 2**(n-1)`` seconds after the n-th failure in a row; the request is retried
   (``RETRY_TIMES``) once the pause is over;
+* an archived error is not a failure: a replay answered with a 429 or 5xx *and* a
+  ``Memento-Datetime`` is the capture's own status (the archive sends none when it
+  throttles us), so it goes to the spider as it is, once;
 * breaker: after ``POLICYARCHIVE_BREAKER_THRESHOLD`` failures in a row the endpoint pauses
   for the cool-down (doubling on each further trip) and the log says why; after
   ``POLICYARCHIVE_BREAKER_MAX_TRIPS`` trips without a success in between the run closes
@@ -304,6 +307,12 @@ class PolitenessMiddleware:
                 ep.succeeded()
             return response
         if request.meta.get("dont_retry"):
+            return response
+        if ep.kind == REPLAY and response.headers.get(b"Memento-Datetime"):
+            # a capture replayed with the status it was archived with (a site's own 429 or
+            # 503 of 2015): the archive answered; there is nothing to back off from
+            ep.succeeded()
+            self.stats.inc_value("policyarchive/politeness/archived_error_status")
             return response
         why = f"HTTP {response.status}"
         retry_after = parse_retry_after(response.headers.get(b"Retry-After"))

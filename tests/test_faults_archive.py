@@ -251,3 +251,14 @@ def test_broken_warcs_served_by_pywb(shared_data: Path, tmp_path: Path) -> None:
     for w in BROKEN_WARCS:
         report.observe(f"warc:{Path(w).name}", survived=ok, tries=1)
     assert ok, (proc.returncode, proc.stderr[-3000:], final[["site", "snapshot", "outcome"]])
+
+
+def test_archived_429_is_a_page_not_a_throttle(archive_run: ArchiveRun) -> None:
+    """reddit.com answered the Internet Archive's crawler with a 429 in 2015; the archive
+    replays it with that status and a Memento-Datetime. That is an archived page (one
+    request, outcome http_429), not the archive asking us to slow down."""
+    replays = [
+        p for kind, p in archive_run.archive.requests if kind == "replay" and "Pokemon" in p
+    ]
+    assert len(replays) == 1, replays
+    assert "'policyarchive/politeness/archived_error_status': 1" in archive_run.proc.stderr
