@@ -257,8 +257,6 @@ def test_archived_429_is_a_page_not_a_throttle(archive_run: ArchiveRun) -> None:
     """reddit.com answered the Internet Archive's crawler with a 429 in 2015; the archive
     replays it with that status and a Memento-Datetime. That is an archived page (one
     request, outcome http_429), not the archive asking us to slow down."""
-    replays = [
-        p for kind, p in archive_run.archive.requests if kind == "replay" and "Pokemon" in p
-    ]
+    replays = [p for kind, p in archive_run.archive.requests if kind == "replay" and "Pokemon" in p]
     assert len(replays) == 1, replays
     assert "'policyarchive/politeness/archived_error_status': 1" in archive_run.proc.stderr
