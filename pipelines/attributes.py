@@ -998,6 +998,22 @@ def _clean_email(s: str) -> str | None:
     return s if _EMAIL.fullmatch(s) else None
 
 
+def _mailto_links(html: str) -> Iterable[re.Match[str]]:
+    """``_MAILTO.finditer(html)``, found with str.find: a case-insensitive regex scan of a
+    whole page cost 2 ms (profiled). "ı" also matches (?i)i and "İ" lowercases to two
+    characters: pages with either take the regex."""
+    low = html.lower()
+    if len(low) != len(html) or "\u0131" in html:
+        yield from _MAILTO.finditer(html)
+        return
+    pos = low.find("mailto:")
+    while pos >= 0:
+        m = _MAILTO.match(html, pos)
+        if m is not None:
+            yield m
+        pos = low.find("mailto:", m.end() if m is not None else pos + 1)
+
+
 def page_emails_from_html(html: str) -> list[str]:
     """Emails of a page in document order: Cloudflare-protected ones decoded, and mailto: links."""
     found: list[tuple[int, str]] = []
@@ -1010,7 +1026,7 @@ def page_emails_from_html(html: str) -> list[str]:
                 continue
             if email:
                 found.append((m.start(), email))
-    for m in _MAILTO.finditer(html):
+    for m in _mailto_links(html):
         email = _clean_email(unquote(m.group(1)))
         if email:
             found.append((m.start(), email))

@@ -280,3 +280,18 @@ def test_whitespace_inside_a_phrase_does_not_hide_it() -> None:
     # lexicon phrases are indexed with one space for \s+: runs and line breaks still match
     got = extract_attributes("We collect your e-mail\n   address and  your\tIP   address.")
     assert got.data_types == ["Contact", "IP address and device IDs"]
+
+
+@pytest.mark.parametrize(
+    "html",
+    [
+        "<a href='MAILTO:A@b.co'>x</a> mailto: mailto:x@y.z MaIlTo:q@w.e",
+        "maılto:a@b.co and mailto:d@e.fr",  # dotless i: (?i) matches it, lower() does not
+        'İ <a href="mailto:a@b.co">',  # lowercases to two characters
+        "mailto:mailto:a@b.co",
+    ],
+)
+def test_mailto_links_found_like_the_case_insensitive_regex(html: str) -> None:
+    from pipelines.attributes import _MAILTO, _mailto_links
+
+    assert [m.span() for m in _mailto_links(html)] == [m.span() for m in _MAILTO.finditer(html)]
