@@ -83,7 +83,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     if "docs" in only:
         print("bench: extract-only vs pipeline, one process ...", flush=True)
-        done = _py("bench/bench_docs.py", "--rounds", "1" if quick else "2")
+        done = _py("bench/bench_docs.py", "--rounds", "2" if quick else "3")
         if done.returncode != 0:
             print(done.stderr[-2000:], file=sys.stderr)
             return 1
