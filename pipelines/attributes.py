@@ -748,10 +748,10 @@ def _scan(text: str) -> Found:
         for ws in index.triggers.finditer(low):
             pos = ws.start()
             key = ws[1]
-            found = by_literal.get(key)
-            if found is None:  # a run of whitespace, or one that is not a plain space
-                found = by_literal[_WS.sub(" ", key)]
-            for i in found:
+            tried = by_literal.get(key)
+            if tried is None:  # a run of whitespace, or one that is not a plain space
+                tried = by_literal[_WS.sub(" ", key)]
+            for i in tried:
                 add(i, entries[i].regex.match(text, pos))
     order = sorted(range(len(hits)), key=hits.__getitem__)
     found: Found = {}

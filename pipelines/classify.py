@@ -297,20 +297,16 @@ def clause_and_sentence_terms(
     owners: list[int] = []
     for i, text in enumerate(texts):
         start = len(tokens)
-        if text.isascii():  # lowercasing maps character to character: slice the lowered text
-            low = text.lower()
-            for a, b in split_sentences(text):
-                part = _TOKEN.findall(low, a, b)
-                tokens += part
-                sent_ntok.append(len(part))
-                owners.append(i)
-            continue
+        # ASCII lowercases character to character: slice the lowered text once
+        low = text.lower() if text.isascii() else None
         for a, b in split_sentences(text):
-            part = _TOKEN.findall(text[a:b].lower())
+            part = (
+                _TOKEN.findall(low, a, b) if low is not None else _TOKEN.findall(text[a:b].lower())
+            )
             tokens += part
             sent_ntok.append(len(part))
             owners.append(i)
-        if tokens[start:] != _TOKEN.findall(text.lower()):
+        if low is None and tokens[start:] != _TOKEN.findall(text.lower()):
             return None
     n_tok = len(tokens)
     sent_of = np.repeat(np.arange(len(sent_ntok), dtype=np.int64), sent_ntok)

@@ -18,6 +18,7 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import pyarrow.parquet as pq
@@ -73,10 +74,17 @@ def crawl(archive: str, out: Path, *extra: str) -> subprocess.CompletedProcess[s
     )
 
 
-def crawl_and_kill_when(archive: str, out: Path, committed_parts: int) -> int:
-    """Start the crawl; SIGKILL it once ``committed_parts`` policies parts are in place."""
+def crawl_and_kill_when(
+    archive: str,
+    out: Path,
+    committed_parts: int,
+    *extra: str,
+    before_kill: Callable[[int], None] | None = None,
+) -> int:
+    """Start the crawl; SIGKILL it once ``committed_parts`` policies parts are in place
+    (``before_kill`` gets the crawler's pid just before)."""
     proc = subprocess.Popen(
-        command(archive, out),
+        command(archive, out, *extra),
         cwd=ROOT,
         env=dict(os.environ, PYTHONPATH=str(ROOT)),
         stdout=subprocess.DEVNULL,
@@ -86,6 +94,8 @@ def crawl_and_kill_when(archive: str, out: Path, committed_parts: int) -> int:
         deadline = time.monotonic() + 300
         while proc.poll() is None and time.monotonic() < deadline:
             if len(list(out.glob("policies/*/part-*.parquet"))) >= committed_parts:
+                if before_kill is not None:
+                    before_kill(proc.pid)
                 proc.send_signal(signal.SIGKILL)
                 break
             time.sleep(0.005)
@@ -271,28 +281,16 @@ def _alive(pid: int) -> bool:
 def test_kill_9_leaves_no_worker_process_behind(archive: str, tmp_path: Path) -> None:
     """Worker processes must not outlive a crawler killed with SIGKILL (a cron job killed
     for running too long would otherwise leave them holding memory, week after week)."""
-    out = tmp_path / "out"
-    proc = subprocess.Popen(
-        command(archive, out, "--workers", "2"),
-        cwd=ROOT,
-        env=dict(os.environ, PYTHONPATH=str(ROOT)),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
     workers: set[int] = set()
-    try:
-        deadline = time.monotonic() + 300
-        while proc.poll() is None and time.monotonic() < deadline:
-            if list(out.glob("policies/*/part-*.parquet")):  # workers have done work
-                workers = _children(proc.pid)
-                proc.send_signal(signal.SIGKILL)
-                break
-            time.sleep(0.005)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-        proc.wait()
-    assert proc.returncode == -signal.SIGKILL
+    code = crawl_and_kill_when(  # once workers have done work
+        archive,
+        tmp_path / "out",
+        1,
+        "--workers",
+        "2",
+        before_kill=lambda pid: workers.update(_children(pid)),
+    )
+    assert code == -signal.SIGKILL
     assert len(workers) >= 2, workers  # the pool's workers (and its resource tracker)
     deadline = time.monotonic() + 30
     while time.monotonic() < deadline and any(_alive(p) for p in workers):
