@@ -34,6 +34,14 @@ class PolicyPage:
     def content_digest(self) -> str:
         return hashlib.sha256(self.body).hexdigest()
 
+    def __repr__(self) -> str:
+        # Scrapy logs a dropped item whole: name the page, not its body (megabytes at times)
+        url = self.archive_url or self.policy_url
+        return (
+            f"PolicyPage(site={self.site!r}, url={url!r}, snapshot={self.snapshot!r}, "
+            f"body={len(self.body)} bytes)"
+        )
+
 
 @dataclass
 class FetchRecord:

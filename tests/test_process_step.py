@@ -171,6 +171,9 @@ def test_crawl_records_timeout_and_crash_and_goes_on(tmp_path: Path) -> None:
     assert set(read(tmp_path / "out", "policies").site) == good_sites
     # the run says what happened, and the manifest counts it
     assert "timeout" in proc.stderr and "worker_crashed" in proc.stderr
+    # a dropped page is logged by site and URL, never with its body (pages run to megabytes)
+    assert "hang.example" in proc.stderr
+    assert HANG.decode() not in proc.stderr and CRASH.decode() not in proc.stderr
     (manifest,) = (tmp_path / "out" / "runs").glob("*.json")
     failures = json.loads(manifest.read_text())["counts"]["failures_by_reason"]
     assert failures["timeout"] == 1 and failures["worker_crashed"] == 1
