@@ -8,10 +8,12 @@ from crawler.archive.cdx import (
     cdx_query_url,
     closest_to_midpoint,
     distinct_versions,
+    is_revisit,
     parse_cdx,
     raw_capture_url,
     same_document,
     seed_capture_url,
+    usable,
 )
 from crawler.archive.client import split_archive_url
 from pipelines.periods import parse_ts14, period_of
@@ -164,3 +166,23 @@ def test_split_archive_url(url: str, expected: tuple) -> None:
 def test_same_document_ignores_scheme_www_and_trailing_slash() -> None:
     assert same_document("http://www.x.com/a/", "https://x.com/a")
     assert not same_document("http://x.com/a", "http://x.com/b")
+
+
+def test_revisit_rows_as_the_internet_archive_lists_them() -> None:
+    # shapes from the recorded dw.com search (../shared/data/wayback_api) and pywb's NDJSON
+    page = parse_cdx(
+        "com,dw)/ 20191001012455 http://www.dw.com/ warc/revisit - "
+        "3I42H3S6NNFQ2MSVX7XZKYAYSCX5QBYJ 432\n"
+        "com,dw)/ 20191002000000 http://www.dw.com/ text/html 200 "
+        "3I42H3S6NNFQ2MSVX7XZKYAYSCX5QBYJ 9000\n"
+        "com,dw)/ 20191003000000 http://www.dw.com/ warc/revisit - - 400\n"
+    )
+    revisit, full, no_digest = page.records
+    assert is_revisit(revisit) and not usable(revisit)
+    assert not is_revisit(full) and usable(full)
+    assert not is_revisit(no_digest)  # nothing says what it would replay
+    ndjson = parse_cdx(
+        '{"urlkey": "example,r)/p", "timestamp": "20050815120000", "url": "http://r.example/p",'
+        ' "mime": "warc/revisit", "digest": "6MHNP36A4HQFXVKMACBIMGC3NMQW7ZJF"}\n'
+    )
+    assert is_revisit(ndjson.records[0])

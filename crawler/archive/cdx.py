@@ -192,6 +192,14 @@ def usable(rec: CDXSnapshot) -> bool:
     return rec.statuscode == "200" and not rec.mimetype.startswith(("image/", "warc/revisit"))
 
 
+def is_revisit(rec: CDXSnapshot) -> bool:
+    """A WARC revisit record: an identical re-capture stored by reference (status ``-``).
+
+    Replayed, it gives the payload its digest names; a ``statuscode:200`` query omits it.
+    """
+    return rec.mimetype == "warc/revisit" and rec.digest != "-"
+
+
 def distinct_versions(records: Sequence[CDXSnapshot]) -> list[CDXSnapshot]:
     """Time-ordered captures, keeping only the first of each run of a repeated digest.
 

@@ -23,6 +23,7 @@ from crawler.archive.cdx import (
     closest_to_midpoint,
     distinct_versions,
     in_period,
+    is_revisit,
     raw_capture_url,
     same_document,
     usable,
@@ -263,10 +264,15 @@ class WaybackSpider(PolicySpider):
         # choose among all 200 captures: a period may hold only re-captures of an old version;
         # an index may still list revisit records or other statuses despite the filter
         rec = closest_to_midpoint([r for r in recs if usable(r)], period)
+        if rec is not None or not (redirects_ok or recs):
+            return rec  # a guessed path never captured: not worth a second query
+        others = await self.client.captures(
+            entry.site, url, self.from_ts, self.to_ts, statuses="not200"
+        )
+        # the page re-captured unchanged and stored as a revisit (the Internet Archive
+        # does this a lot): the policy is there, its body is the digest's
+        rec = closest_to_midpoint([r for r in others if is_revisit(r)], period)
         if rec is None and redirects_ok:
-            others = await self.client.captures(
-                entry.site, url, self.from_ts, self.to_ts, statuses="not200"
-            )
             redirects = [r for r in others if r.statuscode.startswith("3")]
             rec = closest_to_midpoint(redirects, period)
         return rec
@@ -279,7 +285,9 @@ class WaybackSpider(PolicySpider):
             entry.site, entry.homepage, self.from_ts, self.to_ts, statuses="any"
         )
         ok = [r for r in recs if r.statuscode == "200" or r.statuscode.startswith("3")]
-        rec = closest_to_midpoint(ok, period)
+        rec = closest_to_midpoint(ok, period) or closest_to_midpoint(
+            [r for r in recs if is_revisit(r)], period
+        )
         if rec is None:
             return None
         if rec.digest != "-" and rec.digest in links_by_digest:
