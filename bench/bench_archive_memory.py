@@ -8,7 +8,8 @@ and version); a capture that repeats the one before is a WARC revisit record, as
 Internet Archive stores most re-captures. The crawl runs ``--every capture`` with worker
 processes; the resident memory of its whole process tree (crawler + workers; pywb is not
 ours and not counted) is sampled every second. Prints one JSON object: the peak so far at
-each quarter of the run, the documents and clauses written, and the outcomes. Not part of
+each quarter of the run, the documents and clauses written, the outcomes and the archive
+requests (CDX queries, replays). Not part of
 ``make bench`` (it takes about 16 minutes on 2 cores with the default 800 sites).
 """
 
@@ -17,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -98,6 +100,12 @@ def run(pages: Sequence[Page], sites: int, workers: int) -> dict[str, object]:
             tail = (work / "crawl.log").read_text(errors="replace")[-3000:]
             raise RuntimeError(f"crawl failed (exit {proc.returncode}):\n{tail}")
         counts = json.loads(manifests[0].read_text())["counts"]
+        log_text = (work / "crawl.log").read_text(errors="replace")
+    requests = {
+        kind: int(m.group(1)) if m else 0
+        for kind in ("cdx", "replay")
+        for m in [re.search(rf"'policyarchive/politeness/requests/{kind}': (\d+)", log_text)]
+    }
     n = len(samples)
     return {
         "sites": sites,
@@ -106,6 +114,7 @@ def run(pages: Sequence[Page], sites: int, workers: int) -> dict[str, object]:
         "documents": counts["rows"]["policies"],
         "clauses": counts["rows"]["clauses"],
         "fetch_outcomes": counts["fetch_outcomes"],
+        "archive_requests": requests,
         "seconds": n,
         "peak_rss_mb_by_quarter": [
             round(max(samples[: max(1, n * q // 4)]), 1) for q in (1, 2, 3, 4)

@@ -153,8 +153,10 @@ def cdx_query_url(
     to_ts: str | None = None,
     resume_key: str | None = None,
     limit: int = 5000,
+    statuses: str | None = "200",
 ) -> str:
-    """The CDX query for one URL's 200 captures, with resume-key paging.
+    """The CDX query for one URL's captures with this status (None: all), with resume-key
+    paging.
 
     ``allowFuzzy=false`` because pywb otherwise answers a query that matches nothing with
     everything it has under a fuzzy rule.
@@ -164,7 +166,8 @@ def cdx_query_url(
         params["from"] = from_ts
     if to_ts:
         params["to"] = to_ts
-    params["filter"] = "statuscode:200"
+    if statuses:
+        params["filter"] = f"statuscode:{statuses}"
     params["allowFuzzy"] = "false"
     params["showResumeKey"] = "true"
     params["limit"] = limit

@@ -78,7 +78,8 @@ class ArchiveClient:
         self.run_id = run_id
         self.records: list[FetchRecord] = []
         # per site, dropped when the site is done: memory must not grow with the run
-        self._cdx_cache: dict[tuple[str, str, str], list[CDXSnapshot]] = {}
+        # (site, url, from, to) → every capture listed, whatever its status
+        self._cdx_cache: dict[tuple[str, str, str, str], list[CDXSnapshot]] = {}
         self.cdx_requests = 0
         self.replay_requests = 0
         self.malformed_cdx_lines = 0
@@ -138,20 +139,31 @@ class ArchiveClient:
     ) -> list[CDXSnapshot]:
         """Captures of ``url`` in [from_ts, to_ts] over all resumeKey pages; cached.
 
-        ``statuses``: "200" (the default query), "not200" (redirects and errors) or "any".
+        ``statuses``: "200" (the default), "not200" (redirects, errors and revisit records)
+        or "any". One unfiltered query per URL serves all three: a period without a 200
+        capture, common over the years, would otherwise cost a second query, and the
+        archive's CDX API is the part of it with the tightest rate limit.
         """
-        key = (site, url, statuses)
-        if key in self._cdx_cache:
-            return self._cdx_cache[key]
+        key = (site, url, from_ts, to_ts)
+        records = self._cdx_cache.get(key)
+        if records is None:
+            records = self._cdx_cache[key] = await self._query_captures(site, url, from_ts, to_ts)
+        if statuses == "200":
+            return [r for r in records if r.statuscode == "200"]
+        if statuses == "not200":
+            return [r for r in records if r.statuscode != "200"]
+        return list(records)
+
+    async def _query_captures(
+        self, site: str, url: str, from_ts: str, to_ts: str
+    ) -> list[CDXSnapshot]:
         records: list[CDXSnapshot] = []
         resume: str | None = None
         seen_keys: set[str] = set()
         for _ in range(MAX_CDX_PAGES):
-            q = cdx_query_url(self.archive, url, from_ts=from_ts, to_ts=to_ts, resume_key=resume)
-            if statuses == "not200":
-                q = q.replace("filter=statuscode%3A200", "filter=%21statuscode%3A200")
-            elif statuses == "any":
-                q = q.replace("&filter=statuscode%3A200", "")
+            q = cdx_query_url(
+                self.archive, url, from_ts=from_ts, to_ts=to_ts, resume_key=resume, statuses=None
+            )
             self.cdx_requests += 1
             try:
                 resp = await self.download(self._request(q))
@@ -191,7 +203,6 @@ class ArchiveClient:
                 break
             seen_keys.add(page.resume_key)
             resume = page.resume_key
-        self._cdx_cache[key] = records
         return records
 
     async def fetch(

@@ -259,13 +259,13 @@ class WaybackSpider(PolicySpider):
     async def closest(
         self, entry: SiteEntry, url: str, period: Period, *, redirects_ok: bool = True
     ) -> CDXSnapshot | None:
-        """The 200 capture of ``url`` nearest the period's middle; else an archived redirect."""
+        """The 200 capture of ``url`` nearest the period's middle; else its revisit record (an
+        identical re-capture) nearest it; else an archived redirect."""
         recs = await self.client.captures(entry.site, url, self.from_ts, self.to_ts)
-        # choose among all 200 captures: a period may hold only re-captures of an old version;
-        # an index may still list revisit records or other statuses despite the filter
+        # choose among all 200 captures: a period may hold only re-captures of an old version
         rec = closest_to_midpoint([r for r in recs if usable(r)], period)
-        if rec is not None or not (redirects_ok or recs):
-            return rec  # a guessed path never captured: not worth a second query
+        if rec is not None:
+            return rec
         others = await self.client.captures(
             entry.site, url, self.from_ts, self.to_ts, statuses="not200"
         )
