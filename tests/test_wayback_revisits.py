@@ -48,6 +48,7 @@ CAPTURES = [
     CaptureSpec(url=POLICY, timestamp="20050815120000", body=_policy("A"), revisit=True),
     CaptureSpec(url=POLICY, timestamp="20060215120000", body=_policy("A"), revisit=True),
     CaptureSpec(url=POLICY, timestamp="20060815120000", body=_policy("B")),
+    CaptureSpec(url=POLICY, timestamp="20070215120000", body=_policy("A"), revisit=True),
     # found through the homepage; the second half-year holds only revisits of both
     CaptureSpec(url=HOME, timestamp="20050301000000", body=HOME_BODY),
     CaptureSpec(url=HOME, timestamp="20050901000000", body=HOME_BODY, revisit=True),
@@ -137,3 +138,41 @@ def test_revisit_of_a_capture_before_the_window_is_replayed(
     assert list(explicit.index.sort_values()) == ["2006H1", "2006H2"]
     assert "Policy version A" in explicit.loc["2006H1", "text"]
     assert explicit.loc["2006H1", "captured_at"].strftime("%Y%m%d") == "20060215"
+
+
+def test_every_capture_counts_revisits_as_captures(
+    pywb_revisits: tuple[str, Path], tmp_path: Path
+) -> None:
+    """--every capture: a window whose first capture is a revisit starts with that version,
+    and a revisit after a different version is the policy reverting (a new version, whose
+    body was fetched already)."""
+    archive, sites = pywb_revisits
+    proc = run_cli(
+        "wayback",
+        "--sites",
+        str(sites),
+        "--from",
+        "2006",
+        "--to",
+        "2007",
+        "--every",
+        "capture",
+        "--archive",
+        archive,
+        "--out",
+        str(tmp_path / "out"),
+        "--workers",
+        "1",
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    policies = read(tmp_path / "out", "policies")
+    explicit = policies[policies.site == "revisits.example"].sort_values("captured_at")
+    assert [t.strftime("%Y%m%d") for t in explicit.captured_at] == [
+        "20060215",
+        "20060815",
+        "20070215",
+    ]
+    versions = [re.search(r"Policy version (\w)", t)[1] for t in explicit.text]  # type: ignore[index]
+    assert versions == ["A", "B", "A"]
+    replays = _stat(proc.stderr, "policyarchive/politeness/requests/replay")
+    assert replays == 2  # A and B; the revert to A is not fetched again

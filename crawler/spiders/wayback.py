@@ -149,8 +149,11 @@ class WaybackSpider(PolicySpider):
             if choice is None:
                 continue
             recs = await self.client.captures(
-                entry.site, choice.rec.original, self.from_ts, self.to_ts
+                entry.site, choice.rec.original, self.from_ts, self.to_ts, statuses="any"
             )
+            # revisit records are captures too: the first version inside the window, or the
+            # policy going back to an earlier text
+            recs = [r for r in recs if usable(r) or is_revisit(r)]
             timeline += [(r, period, choice) for r in in_period(recs, period)]
         for r in self.client.drain():
             yield r
