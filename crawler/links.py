@@ -20,6 +20,7 @@ from urllib.parse import urldefrag, urljoin, urlsplit
 import lxml.html
 from lxml import etree
 from w3lib.encoding import html_to_unicode
+from w3lib.html import get_meta_refresh
 from w3lib.url import safe_url_string
 
 logger = logging.getLogger(__name__)
@@ -537,6 +538,27 @@ def find_frame_urls(html: str | bytes, base_url: str) -> list[str]:
         if url and url not in urls:
             urls.append(url)
     return urls
+
+
+# Scrapy's METAREFRESH_MAXDELAY: the live spider follows the same refreshes
+META_REFRESH_MAX_DELAY = 100.0
+_META_REFRESH_SCAN = 65536  # characters: the tag belongs in <head>
+
+
+def meta_refresh_target(html: str | bytes, page_url: str) -> str | None:
+    """The page a ``<meta http-equiv="refresh">`` sends the reader to, when it is another
+    http(s) page within ``META_REFRESH_MAX_DELAY`` seconds (an old way to move a page that
+    archives keep as a 200 stub); None otherwise."""
+    text = _decode(html[: _META_REFRESH_SCAN * 4] if isinstance(html, bytes) else html)
+    if "refresh" not in text[:_META_REFRESH_SCAN].lower():
+        return None
+    delay, target = get_meta_refresh(text[:_META_REFRESH_SCAN], page_url)
+    if delay is None or target is None or delay > META_REFRESH_MAX_DELAY:
+        return None
+    url = _normalise_url(target, page_url)
+    if url is None or _same_page(url, page_url):
+        return None
+    return url
 
 
 def _hosts_for(site_or_homepage: str) -> tuple[str, list[str]]:

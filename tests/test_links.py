@@ -12,6 +12,7 @@ from crawler.links import (
     common_policy_urls,
     find_frame_urls,
     find_policy_links,
+    meta_refresh_target,
     registrable_domain,
     same_site,
 )
@@ -613,3 +614,29 @@ def test_common_policy_urls_refuses_non_sites(bad: str) -> None:
     with pytest.raises(ValueError, match="not a site or homepage URL"):
         common_policy_urls(bad)
     assert common_policy_urls("  ") == []
+
+
+@pytest.mark.parametrize(
+    ("html", "expected"),
+    [
+        (
+            '<html><head><meta http-equiv="refresh" content="0; URL=/legal/privacy.php">',
+            "http://www.a.example/legal/privacy.php",
+        ),
+        (  # quoted URL, other case, a few seconds' delay: still a moved page
+            "<HEAD><META HTTP-EQUIV='Refresh' CONTENT=\"5;url='http://b.example/p.html'\">",
+            "http://b.example/p.html",
+        ),
+        ('<meta http-equiv="refresh" content="600; url=/later.html">', None),  # a slow reload
+        ('<meta http-equiv="refresh" content="30">', None),  # reloads itself
+        ('<meta http-equiv="refresh" content="0; url=privacy.html">', None),  # the same page
+        ('<noscript><meta http-equiv="refresh" content="0;url=/nojs.html"></noscript>', None),
+        ('<meta http-equiv="refresh" content="0;url=mailto:x@a.example">', None),
+        ("<p>Please refresh the page.</p>", None),
+        (b"", None),
+    ],
+)
+def test_meta_refresh_target(html: str, expected: str | None) -> None:
+    assert meta_refresh_target(html, "http://www.a.example/privacy.html") == expected
+    if isinstance(html, str):
+        assert meta_refresh_target(html.encode(), "http://www.a.example/privacy.html") == expected

@@ -20,6 +20,7 @@ from waybackpy.cdx_snapshot import CDXSnapshot
 from crawler.archive.cdx import cdx_query_url, parse_cdx, raw_capture_url, same_document
 from crawler.failures import TRUNCATED, failure_detail, failure_reason
 from crawler.integrity import TRUNCATED_FLAG
+from crawler.links import meta_refresh_target
 from pipelines.items import FetchRecord
 
 logger = logging.getLogger(__name__)
@@ -53,6 +54,7 @@ class Fetched:
     content_type: str | None
     location: str | None  # original-URL target of an archived redirect
     memento_ts: str | None = None  # the archive sent us to another capture of the same URL
+    refresh: str | None = None  # a 200 page's <meta> refresh to another page (a moved page)
 
 
 def split_archive_url(archive: str, url: str) -> tuple[str | None, str]:
@@ -245,13 +247,18 @@ class ArchiveClient:
                     # the archive's own redirect to the nearest memento, not an archived one
                     memento_ts = ts
         ctype = resp.headers.get(b"Content-Type")
+        content_type = ctype.decode("latin-1") if ctype else None
+        refresh = None
+        if resp.status == 200 and "html" in (content_type or "html").lower():
+            refresh = meta_refresh_target(resp.body, url)
         return Fetched(
             url=url,
             timestamp=timestamp,
             archive_url=aurl,
             status=resp.status,
             body=resp.body,
-            content_type=ctype.decode("latin-1") if ctype else None,
+            content_type=content_type,
             location=location,
             memento_ts=memento_ts,
+            refresh=refresh,
         )

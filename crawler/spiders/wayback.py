@@ -310,6 +310,11 @@ class WaybackSpider(PolicySpider):
                 if not period.contains(parse_ts14(ts)):
                     break
                 continue
+            if got.status == 200 and got.refresh:  # a <meta refresh> stub homepage
+                nxt = await self.closest(entry, got.refresh, period)
+                if nxt is not None:
+                    ts, url = nxt.timestamp, nxt.original
+                    continue
             if got.status != 200:
                 self.client._record(
                     entry.site,
@@ -357,32 +362,37 @@ class WaybackSpider(PolicySpider):
                 got = await self.client.fetch(entry.site, snapshot, ts, url)
                 if got is None:
                     return None
+            moved_to = None  # where an archived redirect or a <meta refresh> stub points
             if 300 <= got.status < 400:
-                nxt: CDXSnapshot | None = None
                 if got.memento_ts and period.contains(parse_ts14(got.memento_ts)):
                     # the archive's own redirect to another memento: follow it exactly
                     ts, url, got = got.memento_ts, got.location or url, None
                     continue
-                if got.location and not same_document(got.location, url):
-                    nxt = await self.closest(entry, got.location, period)
-                if nxt is None:
-                    self.client._record(
-                        entry.site,
-                        url,
-                        "policy",
-                        "redirect_outside_period",
-                        snapshot,
-                        got.status,
-                        detail=f"archived redirect to {got.location}: no capture of "
-                        "the target inside the period",
-                        archive_url=got.archive_url,
-                    )
-                    self.crawler.stats.inc_value("policyarchive/dropped/redirect_outside_period")
-                    return None
-                redirects.append(url)
-                url, ts, rec, got = nxt.original, nxt.timestamp, nxt, None
-                continue
-            break
+                moved_to = got.location or ""
+                how = "archived redirect"
+            elif got.status == 200 and got.refresh:
+                moved_to, how = got.refresh, "meta refresh"
+            if moved_to is None:
+                break
+            nxt: CDXSnapshot | None = None
+            if moved_to and not same_document(moved_to, url):
+                nxt = await self.closest(entry, moved_to, period)
+            if nxt is None:
+                self.client._record(
+                    entry.site,
+                    url,
+                    "policy",
+                    "redirect_outside_period",
+                    snapshot,
+                    got.status,
+                    detail=f"{how} to {moved_to or None}: no capture of the target inside "
+                    "the period",
+                    archive_url=got.archive_url,
+                )
+                self.crawler.stats.inc_value("policyarchive/dropped/redirect_outside_period")
+                return None
+            redirects.append(url)
+            url, ts, rec, got = nxt.original, nxt.timestamp, nxt, None
         else:
             self.client._record(entry.site, url, "policy", "too_many_redirects", snapshot)
             return None
