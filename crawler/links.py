@@ -540,6 +540,16 @@ def find_frame_urls(html: str | bytes, base_url: str) -> list[str]:
     return urls
 
 
+MAX_FRAMES = 3  # frames of one homepage looked into for its policy link
+
+
+def frames_to_search(html: str | bytes, page_url: str) -> list[str]:
+    """Same-site frame documents of a page (a frameset homepage's links live in its frames),
+    at most ``MAX_FRAMES``; third-party iframes (ads, videos) are never fetched."""
+    host = _host_of(page_url)
+    return [u for u in find_frame_urls(html, page_url) if same_site(_host_of(u), host)][:MAX_FRAMES]
+
+
 # Scrapy's METAREFRESH_MAXDELAY: the live spider follows the same refreshes
 META_REFRESH_MAX_DELAY = 100.0
 _META_REFRESH_SCAN = 65536  # characters: the tag belongs in <head>

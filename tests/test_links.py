@@ -12,6 +12,7 @@ from crawler.links import (
     common_policy_urls,
     find_frame_urls,
     find_policy_links,
+    frames_to_search,
     meta_refresh_target,
     registrable_domain,
     same_site,
@@ -640,3 +641,18 @@ def test_meta_refresh_target(html: str, expected: str | None) -> None:
     assert meta_refresh_target(html, "http://www.a.example/privacy.html") == expected
     if isinstance(html, str):
         assert meta_refresh_target(html.encode(), "http://www.a.example/privacy.html") == expected
+
+
+def test_frames_to_search_are_same_site_and_few() -> None:
+    html = (
+        '<frameset cols="20%,80%"><frame src="menu.html"><frame src="/main/home.html">'
+        '</frameset><iframe src="http://ads.tracker.example/ad"></iframe>'
+        '<iframe src="https://shop.example.com/x"></iframe><iframe src="/a"></iframe>'
+        '<iframe src="/b"></iframe>'
+    )
+    assert frames_to_search(html, "http://www.example.com/index.html") == [
+        "http://www.example.com/menu.html",
+        "http://www.example.com/main/home.html",
+        "https://shop.example.com/x",
+    ]
+    assert frames_to_search("<p>no frames</p>", HOME) == []

@@ -19,7 +19,7 @@ from scrapy.http import Response
 from crawler.args import LiveArgs
 from crawler.failures import REDIRECT_BAD_SCHEME, TRUNCATED, failure_detail, failure_reason
 from crawler.integrity import TRUNCATED_FLAG
-from crawler.links import common_policy_urls, find_policy_links
+from crawler.links import common_policy_urls, find_policy_links, frames_to_search
 from crawler.save import SavePageNow
 from crawler.sites import SiteEntry
 from crawler.spiders.base import PolicySpider
@@ -119,6 +119,12 @@ class LiveSpider(PolicySpider):
             if home is not None and outcome == "ok":
                 homepage_url = home.url
                 links = find_policy_links(home.body, home.url)
+                for frame_url in frames_to_search(home.body, home.url) if not links else []:
+                    frame, f_outcome, f_detail = await self.get(frame_url)
+                    status = frame.status if frame else None
+                    yield self._rec(entry, frame_url, "homepage", f_outcome, status, f_detail)
+                    if frame is not None and f_outcome == "ok":
+                        links += find_policy_links(frame.body, frame.url)
                 candidates += [(c.url, "live_link") for c in links[:MAX_CANDIDATES]]
             candidates += [(u, "common_path") for u in common_policy_urls(entry.homepage)[:4]]
         for url, how in candidates:

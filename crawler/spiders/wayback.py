@@ -30,7 +30,7 @@ from crawler.archive.cdx import (
 )
 from crawler.archive.client import ArchiveClient, Fetched
 from crawler.args import WaybackArgs
-from crawler.links import common_policy_urls, find_policy_links
+from crawler.links import common_policy_urls, find_policy_links, frames_to_search
 from crawler.sites import SiteEntry
 from crawler.spiders.base import PolicySpider
 from pipelines.items import FetchRecord, PolicyPage
@@ -327,6 +327,8 @@ class WaybackSpider(PolicySpider):
                 )
                 return None
             links = [c.url for c in find_policy_links(got.body, url)]
+            if not links:  # a frameset: the links live in its frames
+                links = await self.links_in_frames(entry, period, got.body, url)
             self.client._record(
                 entry.site,
                 url,
@@ -343,6 +345,22 @@ class WaybackSpider(PolicySpider):
         return None
 
     # -- fetching the chosen capture ---------------------------------------------------
+    async def links_in_frames(
+        self, entry: SiteEntry, period: Period, body: bytes, url: str
+    ) -> list[str]:
+        """Privacy links in a frameset homepage's frames, as archived in this period."""
+        links: list[str] = []
+        for frame_url in frames_to_search(body, url):
+            rec = await self.closest(entry, frame_url, period)
+            if rec is None:
+                continue
+            got = await self.client.fetch(
+                entry.site, period.label, rec.timestamp, rec.original, kind="homepage"
+            )
+            if got is not None and got.status == 200:
+                links += [c.url for c in find_policy_links(got.body, rec.original)]
+        return links
+
     async def fetch_policy(
         self,
         entry: SiteEntry,
