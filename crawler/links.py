@@ -555,19 +555,30 @@ META_REFRESH_MAX_DELAY = 100.0
 _META_REFRESH_SCAN = 65536  # characters: the tag belongs in <head>
 
 
+# a page moved by a refresh says little ("This page has moved"); one with more words than
+# this is a page in its own right, whatever its refresh does (a timed reload, a logout)
+STUB_MAX_WORDS = 100
+
+
 def meta_refresh_target(html: str | bytes, page_url: str) -> str | None:
-    """The page a ``<meta http-equiv="refresh">`` sends the reader to, when it is another
-    http(s) page within ``META_REFRESH_MAX_DELAY`` seconds (an old way to move a page that
-    archives keep as a 200 stub); None otherwise."""
-    text = _decode(html[: _META_REFRESH_SCAN * 4] if isinstance(html, bytes) else html)
-    if "refresh" not in text[:_META_REFRESH_SCAN].lower():
+    """The page a ``<meta http-equiv="refresh">`` stub sends the reader to: another http(s)
+    page within ``META_REFRESH_MAX_DELAY`` seconds, from a page of at most
+    ``STUB_MAX_WORDS`` words (an old way to move a page, archived as a 200); else None."""
+    head = _decode(html[: _META_REFRESH_SCAN * 4] if isinstance(html, bytes) else html)
+    if "refresh" not in head[:_META_REFRESH_SCAN].lower():
         return None
-    delay, target = get_meta_refresh(text[:_META_REFRESH_SCAN], page_url)
+    delay, target = get_meta_refresh(head[:_META_REFRESH_SCAN], page_url)
     if delay is None or target is None or delay > META_REFRESH_MAX_DELAY:
         return None
     url = _normalise_url(target, page_url)
     if url is None or _same_page(url, page_url):
         return None
+    doc = _parse(html)
+    if doc is not None:
+        for el in doc.xpath("//script | //style | //noscript"):
+            el.drop_tree()
+        if len(_WORDS.findall(doc.text_content())) > STUB_MAX_WORDS:
+            return None
     return url
 
 

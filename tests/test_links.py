@@ -634,6 +634,12 @@ def test_common_policy_urls_refuses_non_sites(bad: str) -> None:
         ('<noscript><meta http-equiv="refresh" content="0;url=/nojs.html"></noscript>', None),
         ('<meta http-equiv="refresh" content="0;url=mailto:x@a.example">', None),
         ("<p>Please refresh the page.</p>", None),
+        (  # a real page with a timed refresh is not a stub: it stays the page
+            '<meta http-equiv="refresh" content="5; url=/home.html"><p>'
+            + "We collect your name and email address to run the service. " * 12
+            + "</p>",
+            None,
+        ),
         (b"", None),
     ],
 )
