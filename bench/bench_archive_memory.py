@@ -29,6 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.bench_crawl import tree_rss_mb  # noqa: E402
+from bench.bench_wayback import every_capture_crawl  # noqa: E402
 from bench.corpus import Page, load_pages  # noqa: E402
 from crawler.pywb_server import PywbServer, find_pywb_python  # noqa: E402
 from pipelines.datadir import shared_data_dir  # noqa: E402
@@ -68,26 +69,7 @@ def run(pages: Sequence[Page], sites: int, workers: int) -> dict[str, object]:
         (work / "sites.txt").write_text("\n".join(lines) + "\n")
         out = work / "out"
         with PywbServer([work / "big.warc.gz"], work / "pywb") as server:
-            cmd = [
-                sys.executable,
-                "-m",
-                "crawler.cli",
-                "wayback",
-                "--sites",
-                str(work / "sites.txt"),
-                "--from",
-                "2005",
-                "--to",
-                "2014",
-                "--every",
-                "capture",
-                "--archive",
-                server.start(),
-                "--out",
-                str(out),
-                "--workers",
-                str(workers),
-            ]
+            cmd = every_capture_crawl(work / "sites.txt", server.start(), out, workers)
             env = dict(os.environ, PYTHONPATH=str(ROOT))
             with (work / "crawl.log").open("wb") as log:
                 proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=log, stderr=log)

@@ -67,6 +67,30 @@ def build_archive(bodies: list[bytes], sites: int, path: Path) -> tuple[list[str
     return lines, versions, sites * len(stamps)
 
 
+def every_capture_crawl(sites: Path, archive: str, out: Path, workers: int) -> list[str]:
+    """The command line of a ``--every capture`` wayback crawl, 2005–2014."""
+    return [
+        sys.executable,
+        "-m",
+        "crawler.cli",
+        "wayback",
+        "--sites",
+        str(sites),
+        "--from",
+        "2005",
+        "--to",
+        "2014",
+        "--every",
+        "capture",
+        "--archive",
+        archive,
+        "--out",
+        str(out),
+        "--workers",
+        str(workers),
+    ]
+
+
 def run(bodies: list[bytes], sites: int, workers: int) -> dict[str, float]:
     if find_pywb_python() is None:
         raise RuntimeError("pywb's virtualenv is missing: run `make setup` (it creates .venv-pywb)")
@@ -80,26 +104,7 @@ def run(bodies: list[bytes], sites: int, workers: int) -> dict[str, float]:
             base = server.start()
             env = dict(os.environ, PYTHONPATH=str(ROOT))
             proc = subprocess.run(
-                [
-                    sys.executable,
-                    "-m",
-                    "crawler.cli",
-                    "wayback",
-                    "--sites",
-                    str(work / "sites.txt"),
-                    "--from",
-                    "2005",
-                    "--to",
-                    "2014",
-                    "--every",
-                    "capture",
-                    "--archive",
-                    base,
-                    "--out",
-                    str(work / "out"),
-                    "--workers",
-                    str(workers),
-                ],
+                every_capture_crawl(work / "sites.txt", base, work / "out", workers),
                 cwd=ROOT,
                 env=env,
                 capture_output=True,

@@ -564,7 +564,14 @@ def meta_refresh_target(html: str | bytes, page_url: str) -> str | None:
     """The page a ``<meta http-equiv="refresh">`` stub sends the reader to: another http(s)
     page within ``META_REFRESH_MAX_DELAY`` seconds, from a page of at most
     ``STUB_MAX_WORDS`` words (an old way to move a page, archived as a 200); else None."""
-    head = _decode(html[: _META_REFRESH_SCAN * 4] if isinstance(html, bytes) else html)
+    if isinstance(html, bytes):
+        # called on every archived page, on the reactor thread: most have no refresh at
+        # all, and a bytes scan costs far less than decoding
+        if b"refresh" not in html[: _META_REFRESH_SCAN * 4].lower():
+            return None
+        head = _decode(html[: _META_REFRESH_SCAN * 4])
+    else:
+        head = html
     if "refresh" not in head[:_META_REFRESH_SCAN].lower():
         return None
     delay, target = get_meta_refresh(head[:_META_REFRESH_SCAN], page_url)

@@ -25,6 +25,28 @@ def run_cli(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str
     )
 
 
+def run_wayback(
+    sites: Path, archive: str, out: Path, start: str, end: str, *extra: str
+) -> subprocess.CompletedProcess[str]:
+    """``policyarchive wayback`` over ``archive`` for [start, end], one worker."""
+    return run_cli(
+        "wayback",
+        "--sites",
+        str(sites),
+        "--from",
+        start,
+        "--to",
+        end,
+        "--archive",
+        archive,
+        "--out",
+        str(out),
+        "--workers",
+        "1",
+        *extra,
+    )
+
+
 def run_scrapy(
     *args: str, cwd: Path = ROOT, timeout: float = 600
 ) -> subprocess.CompletedProcess[str]:

@@ -13,7 +13,7 @@ import pytest
 
 from crawler.pywb_server import PywbServer
 from pipelines.warcbuild import CaptureSpec, build_warc
-from tests.crawl import read, run_cli
+from tests.crawl import read, run_cli, run_wayback
 from tests.faults.payloads import policy_html
 from tests.servers import LiveSiteServer
 
@@ -83,22 +83,8 @@ def test_wayback_spider_finds_the_policy_link_in_an_archived_frame(tmp_path: Pat
     sites = tmp_path / "sites.txt"
     sites.write_text("framed.example\n")
     with PywbServer([tmp_path / "framed.warc.gz"], tmp_path / "pywb") as server:
-        proc = run_cli(
-            "wayback",
-            "--sites",
-            str(sites),
-            "--from",
-            "2003",
-            "--to",
-            "2003",
-            "--every",
-            "year",
-            "--archive",
-            server.start(),
-            "--out",
-            str(tmp_path / "out"),
-            "--workers",
-            "0",
+        proc = run_wayback(
+            sites, server.start(), tmp_path / "out", "2003", "2003", "--every", "year"
         )
     assert proc.returncode == 0, proc.stderr[-3000:]
     policies = read(tmp_path / "out", "policies")

@@ -14,7 +14,7 @@ import pytest
 
 from crawler.pywb_server import PywbServer
 from pipelines.warcbuild import CaptureSpec, build_warc
-from tests.crawl import read, run_cli
+from tests.crawl import read, run_wayback
 from tests.faults.payloads import policy_html
 
 pytestmark = pytest.mark.pywb
@@ -60,21 +60,7 @@ def crawled(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     sites = work / "sites.txt"
     sites.write_text(f"moved.example,{MOVED}\ndeadstub.example,{DEAD}\nstubhome.example\n")
     with PywbServer([work / "stubs.warc.gz"], work / "pywb") as server:
-        proc = run_cli(
-            "wayback",
-            "--sites",
-            str(sites),
-            "--from",
-            "2005",
-            "--to",
-            "2005",
-            "--archive",
-            server.start(),
-            "--out",
-            str(work / "out"),
-            "--workers",
-            "1",
-        )
+        proc = run_wayback(sites, server.start(), work / "out", "2005", "2005")
     assert proc.returncode == 0, proc.stderr[-3000:]
     yield work / "out"
 

@@ -16,7 +16,7 @@ import pytest
 
 from crawler.pywb_server import PywbServer
 from pipelines.warcbuild import CaptureSpec, build_warc
-from tests.crawl import read, run_cli
+from tests.crawl import read, run_wayback
 
 pytestmark = pytest.mark.pywb
 
@@ -68,21 +68,7 @@ def pywb_revisits(tmp_path_factory: pytest.TempPathFactory) -> object:
 
 
 def _crawl(archive: str, sites: Path, out: Path, start: str, end: str):  # noqa: ANN202
-    proc = run_cli(
-        "wayback",
-        "--sites",
-        str(sites),
-        "--from",
-        start,
-        "--to",
-        end,
-        "--archive",
-        archive,
-        "--out",
-        str(out),
-        "--workers",
-        "1",
-    )
+    proc = run_wayback(sites, archive, out, start, end)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return proc
 
@@ -147,23 +133,7 @@ def test_every_capture_counts_revisits_as_captures(
     and a revisit after a different version is the policy reverting (a new version, whose
     body was fetched already)."""
     archive, sites = pywb_revisits
-    proc = run_cli(
-        "wayback",
-        "--sites",
-        str(sites),
-        "--from",
-        "2006",
-        "--to",
-        "2007",
-        "--every",
-        "capture",
-        "--archive",
-        archive,
-        "--out",
-        str(tmp_path / "out"),
-        "--workers",
-        "1",
-    )
+    proc = run_wayback(sites, archive, tmp_path / "out", "2006", "2007", "--every", "capture")
     assert proc.returncode == 0, proc.stderr[-3000:]
     policies = read(tmp_path / "out", "policies")
     explicit = policies[policies.site == "revisits.example"].sort_values("captured_at")
