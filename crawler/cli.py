@@ -127,7 +127,7 @@ def cmd_classify(a: argparse.Namespace) -> int:
     from pipelines.classify_csv import classify_csv
 
     try:
-        n = classify_csv(a.csv, a.text_column, a.out)
+        n = classify_csv(a.csv, a.text_column, a.out, document_column=a.document_column)
     except ValueError as exc:
         print(f"policyarchive classify: {exc}", file=sys.stderr)
         return EXIT_USAGE
@@ -240,6 +240,11 @@ def parser() -> argparse.ArgumentParser:
     c = sub.add_parser("classify", help="label texts in a CSV with the OPP-115 categories")
     c.add_argument("csv", metavar="CSV")
     c.add_argument("--text-column", required=True)
+    c.add_argument(
+        "--document-column",
+        help="rows with the same value here, one after another, are one document's clauses "
+        "in order: each is labelled with its heading, neighbours and position",
+    )
     c.add_argument("--out", required=True, help="output .csv or .parquet")
     c.set_defaults(func=cmd_classify)
 
