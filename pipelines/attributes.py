@@ -19,7 +19,7 @@ import logging
 import re
 import re._constants as _C  # the regex parser, to find literal triggers
 import re._parser as _parser
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from urllib.parse import unquote
 
@@ -689,9 +689,11 @@ class _Index:
     # a literal -> the entries one of whose leading literals is a prefix of it
     by_literal: dict[str, tuple[int, ...]] = field(default_factory=dict)
     always: list[int] = field(default_factory=list)  # no known leading literal: searched
-    # at each word start where a leading literal begins (lowercased text), group 1: the
-    # longest one; every other literal there is a prefix of it
+    # at each word start where a leading literal begins (lowercased text, a space in
+    # front), the character before it; group 1: the longest literal there, every other
+    # literal there is a prefix of it
     triggers: re.Pattern[str] = re.compile(r"(?!)")
+    match: list[Callable[[str, int], re.Match[str] | None]] = field(default_factory=list)
 
 
 def _build(tables: dict[str, Sequence[tuple[str, str]]]) -> _Index:
@@ -712,8 +714,11 @@ def _build(tables: dict[str, Sequence[tuple[str, str]]]) -> _Index:
         for lit in starts
     }
     if starts:
-        # a lookahead, so that a literal starting inside another one's match is seen too
-        index.triggers = re.compile(r"\b(?=(" + trie_pattern(starts, space=r"\s+") + "))")
+        # a lookahead, so that a literal starting inside another one's match is seen too;
+        # \W rather than \b in front (literals start with a letter or digit: the same
+        # places), so that re looks for the places in C (15 % faster)
+        index.triggers = re.compile(r"\W(?=(" + trie_pattern(starts, space=r"\s+") + "))")
+    index.match = [entry.regex.match for entry in index.entries]
     return index
 
 
@@ -781,14 +786,19 @@ def _scan(text: str) -> Found:
             for m in entries[i].regex.finditer(text):
                 add(i, m)
         by_literal = index.by_literal
-        for ws in index.triggers.finditer(low):
+        match = index.match
+        # the \W matched at position p of " " + low is the character before p in ``low``
+        for ws in index.triggers.finditer(" " + low):
             pos = ws.start()
             key = ws[1]
             tried = by_literal.get(key)
             if tried is None:  # a run of whitespace, or one that is not a plain space
                 tried = by_literal[_WS.sub(" ", key)]
             for i in tried:
-                add(i, entries[i].regex.match(text, pos))
+                m = match[i](text, pos)
+                if m is not None and m.end() > pos:  # add(), inlined: the hot loop
+                    hits.append((pos, pos - m.end(), i))
+                    matches.append(m)
     order = sorted(range(len(hits)), key=hits.__getitem__)
     found: Found = {}
     ends: dict[str, int] = {}
@@ -802,7 +812,8 @@ def _scan(text: str) -> Found:
 
 
 def _values(found: Found, kind: str) -> list[str]:
-    return _dedupe(v for v, _ in found.get(kind, ()))
+    hits = found.get(kind)
+    return list(dict.fromkeys([v for v, _ in hits])) if hits else []
 
 
 # "Safe Harbor" only as the EU/Swiss-US framework, not COPPA's or the DMCA's safe harbors.
@@ -1009,10 +1020,14 @@ _CONTACT_URL_WORDS = re.compile(
     r"(?i)contact|support|help|feedback|form|request|inquir|enquir|complain|\bdpo\b|"
     r"privacy[-_ ]?(?:center|centre|portal|choices|request)|dsar|opt-?out|unsubscribe"
 )
-_CONTACT_CONTEXT = re.compile(
-    r"(?i)contact\s+us|questions|concerns|complaints?|get\s+in\s+touch|reach\s+us|"
+_CONTACT_CONTEXT_WORDS = (
+    r"contact\s+us|questions|concerns|complaints?|get\s+in\s+touch|reach\s+us|"
     r"write\s+to\s+us|submit\s+a\s+request|(?:email|e-mail|call)\s+us"
 )
+_CONTACT_CONTEXT = re.compile("(?i)" + _CONTACT_CONTEXT_WORDS)
+# case-sensitive, for lowercased ASCII text: re scans for the first letters in C instead of
+# trying the whole alternation at every position (4x faster)
+_CONTACT_CONTEXT_LOW = re.compile(_CONTACT_CONTEXT_WORDS)
 
 
 def decode_cfemail(hex_string: str) -> str:
@@ -1071,33 +1086,57 @@ def page_emails_from_html(html: str) -> list[str]:
 
 
 def _emails(text: str, page_emails: Sequence[str]) -> list[str]:
-    out: list[tuple[int, str]] = [(m.start(), m.group(0).lower()) for m in _EMAIL.finditer(text)]
-    for m in _OBFUSCATED_EMAIL.finditer(text):
-        domain = re.sub(r"\s*[\[(]\s*dot\s*[\])]\s*", ".", m.group(2), flags=re.IGNORECASE)
-        email = _clean_email(f"{m.group(1)}@{domain}")
-        if email:
-            out.append((m.start(), email))
-    placeholder = _CF_PLACEHOLDER.search(text)
-    if placeholder and page_emails:
+    # each regex only where its literal part can be: they start with a character class, so
+    # re tries them at every position (" at " sends most clauses here)
+    out: list[tuple[int, str]] = []
+    if "@" in text:
+        out = [(m.start(), m.group(0).lower()) for m in _EMAIL.finditer(text)]
+    if "(" in text or "[" in text:  # "name (at) example (dot) com"
+        for m in _OBFUSCATED_EMAIL.finditer(text):
+            domain = re.sub(r"\s*[\[(]\s*dot\s*[\])]\s*", ".", m.group(2), flags=re.IGNORECASE)
+            email = _clean_email(f"{m.group(1)}@{domain}")
+            if email:
+                out.append((m.start(), email))
+    placeholder = _CF_PLACEHOLDER.search(text) if page_emails else None
+    if placeholder:
         out.extend((placeholder.start(), e.lower()) for e in page_emails)
     out.sort(key=lambda t: t[0])
     return _dedupe(e for _, e in out)
 
 
-def _urls(text: str) -> list[str]:
-    context = bool(_CONTACT_CONTEXT.search(text))
-    out: list[tuple[int, str]] = []
-    for m in _MD_LINK.finditer(text):
-        url = m.group(2)
-        if url.lower().startswith(("mailto:", "tel:", "#", "javascript:")) or "/cdn-cgi/" in url:
-            continue
-        if context or _CONTACT_URL_WORDS.search(m.group(1) + " " + url):
-            out.append((m.start(), url))
-    linkless = _MD_LINK.sub(lambda m: " " * len(m.group(0)), text)
-    for m in _BARE_URL.finditer(linkless):
-        url = m.group(0).rstrip(".,;:!?*")
-        if context or _CONTACT_URL_WORDS.search(url):
-            out.append((m.start(), url))
+_NOT_CONTACT_URLS = ("mailto:", "tel:", "#", "javascript:")
+
+
+def _contact_context(text: str) -> bool:
+    """``_CONTACT_CONTEXT.search(text)``; the same on ASCII text, where lowercasing is exact."""
+    if text.isascii():
+        return _CONTACT_CONTEXT_LOW.search(text.lower()) is not None
+    return _CONTACT_CONTEXT.search(text) is not None
+
+
+def _urls(text: str, *, bare: bool = True) -> list[str]:
+    """Markdown links and bare URLs whose own words, or else the clause, speak of contact.
+
+    ``bare=False`` when the caller knows the text outside links has no "http" or "www.".
+    """
+    found: list[tuple[int, str, str]] = []  # (position, url, the words that may name it)
+    has_link = "](" in text
+    if has_link:
+        for m in _MD_LINK.finditer(text):
+            url = m.group(2)
+            if url.lower().startswith(_NOT_CONTACT_URLS) or "/cdn-cgi/" in url:
+                continue
+            found.append((m.start(), url, m.group(1) + " " + url))
+    if bare:
+        linkless = _MD_LINK.sub(lambda m: " " * len(m.group(0)), text) if has_link else text
+        for m in _BARE_URL.finditer(linkless):
+            url = m.group(0).rstrip(".,;:!?*")
+            found.append((m.start(), url, url))
+    named = [bool(_CONTACT_URL_WORDS.search(words)) for _, _, words in found]
+    # the clause's context is a scan of every position (a third of the attribute time):
+    # asked only when some URL does not say contact itself
+    context = all(named) or _contact_context(text)
+    out = [(pos, url) for (pos, url, _), ok in zip(found, named, strict=True) if ok or context]
     out.sort(key=lambda t: t[0])
     return _dedupe(u for _, u in out)
 
@@ -1168,7 +1207,9 @@ def extract_attributes(text: str, *, page_emails: Sequence[str] = ()) -> Attribu
     emails: list[str] = []
     if "@" in text or "protected" in low or " at " in low or "(at)" in low or "[at]" in low:
         emails = _emails(text, page_emails)
-    urls = _urls(text) if has_link or "http" in low or "www." in low else []
+    # a bare URL outside the links is in the visible text too: "http" or "www." in ``low``
+    bare = "http" in low or "www." in low
+    urls = _urls(text, bare=bare) if has_link or bare else []
     return Attributes(
         data_types=_values(found, "data_types"),
         third_parties=_values(found, "third_parties"),
