@@ -304,6 +304,7 @@ def test_classes_and_long_names_in_the_literal_index() -> None:
         "maılto:a@b.co and mailto:d@e.fr",  # dotless i: (?i) matches it, lower() does not
         'İ <a href="mailto:a@b.co">',  # lowercases to two characters
         "mailto:mailto:a@b.co",
+        "maİlto:q@w.e o: O:x to: mailto:o:x@y.z",  # "o:" everywhere, İ matching (?i)i
     ],
 )
 def test_mailto_links_found_like_the_case_insensitive_regex(html: str) -> None:
