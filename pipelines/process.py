@@ -56,10 +56,12 @@ def make_policy_id(site: str, snapshot: str, source: str, content_digest: str) -
     return hashlib.sha256(key).hexdigest()[:20]
 
 
-def text_digest(text: str) -> str:
+def words_digest(words: list[str]) -> str:
+    """The text digest of the text whose ``str.split()`` is ``words`` (split once: the word
+    count takes the same list)."""
     # whitespace runs as one space, ends stripped: str.split splits on exactly the characters
     # re's \s matches (checked over all of Unicode), 3x faster than re.sub
-    return hashlib.sha256(" ".join(text.split()).encode()).hexdigest()
+    return hashlib.sha256(" ".join(words).encode()).hexdigest()
 
 
 @lru_cache(maxsize=1)
@@ -143,6 +145,7 @@ def process_page(page: PolicyPage, *, min_policy_score: float = 0.5) -> Processe
             }
         )
     summary = merge_attributes(attrs) if attrs else Attributes(*([[]] * len(ATTRIBUTE_NAMES)))
+    words = extracted.text.split()
     policy = {
         "policy_id": policy_id,
         "site": page.site,
@@ -153,11 +156,11 @@ def process_page(page: PolicyPage, *, min_policy_score: float = 0.5) -> Processe
         "http_status": page.http_status,
         "content_digest": page.content_digest,
         "cdx_digest": page.cdx_digest,
-        "text_digest": text_digest(extracted.text),
+        "text_digest": words_digest(words),
         "title": extracted.title,
         "language": extracted.language,
         "text": extracted.text,
-        "word_count": len(extracted.text.split()),
+        "word_count": len(words),
         "policy_score": float(detection.score),
         "policy_reason": detection.reason,
         "homepage_url": page.homepage_url,

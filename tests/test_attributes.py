@@ -282,6 +282,21 @@ def test_whitespace_inside_a_phrase_does_not_hide_it() -> None:
     assert got.data_types == ["Contact", "IP address and device IDs"]
 
 
+def test_dotless_i_and_long_s_match_like_ignorecase() -> None:
+    # (?i) takes "ı" for i and "ſ" for s, lower() does not: the literal index must too
+    got = extract_attributes("Network Advertısing Initiative members; ſocial media plugins.")
+    assert got.choices == ["industry opt-out"]
+    assert got.data_types == ["Social media data"]
+
+
+def test_classes_and_long_names_in_the_literal_index() -> None:
+    # the literal index expands [o\u00f4] and [-\s], and cuts long names instead of dropping
+    # them ("European Economic Area" once indexed as "e")
+    got = extract_attributes("Residents of Côte d’Ivoire and the European Economic Area.")
+    assert got.countries == ["Ivory Coast", "European Economic Area"]
+    assert extract_attributes("Our site honors Do\nNot-Track signals.").choices == ["do not track"]
+
+
 @pytest.mark.parametrize(
     "html",
     [
@@ -289,6 +304,7 @@ def test_whitespace_inside_a_phrase_does_not_hide_it() -> None:
         "maılto:a@b.co and mailto:d@e.fr",  # dotless i: (?i) matches it, lower() does not
         'İ <a href="mailto:a@b.co">',  # lowercases to two characters
         "mailto:mailto:a@b.co",
+        "maİlto:q@w.e o: O:x to: mailto:o:x@y.z",  # "o:" everywhere, İ matching (?i)i
     ],
 )
 def test_mailto_links_found_like_the_case_insensitive_regex(html: str) -> None:

@@ -14,6 +14,7 @@ import pytest
 from w3lib.encoding import html_to_unicode
 
 from pipelines.detect import (
+    _CJK,
     _CONCEPTS,
     Detection,
     _concept_hits,
@@ -23,6 +24,7 @@ from pipelines.detect import (
     detect_policy,
     word_count,
 )
+from pipelines.textmetrics import strip_markdown
 
 OLD_POLICY = """Privacy Policy
 
@@ -373,6 +375,29 @@ def test_fold_equals_regex_fold() -> None:
         assert _fold(text) == reference_fold(text), text
     assert _fold("") == reference_fold("") == ""
     assert _fold(" \t ") == reference_fold(" \t ") == " "
+
+
+def reference_word_count(text: str) -> int:
+    """word_count as first written: findall of letter runs and digit runs."""
+    word = re.compile(r"[^\W\d_]+|\d+")
+    cjk = _CJK.findall(text)
+    return len(word.findall(_CJK.sub(" ", text))) + (len(cjk) + 1) // 2
+
+
+def test_word_count_equals_findall() -> None:
+    rng = random.Random(20261203)
+    extra = ["a1b2", "x\u00b2\u00bd", "\u216b", "_", "\u0663", "\ud800", "\U0001d7d8", "caf\u00e9"]
+    for _ in range(4000):
+        text = random_text(rng) + rng.choice(extra)
+        assert word_count(text) == reference_word_count(text), text
+    cyrillic = "\u041f\u043e\u043b\u0438\u0442\u0438\u043a\u0430 2024 " * 50  # mostly non-ASCII
+    assert word_count(cyrillic) == reference_word_count(cyrillic) == 100
+
+
+def test_strip_markdown_keeps_link_and_image_texts() -> None:
+    text = '![logo](a.png) see [our policy](http://x.test/p "t") and x![y](z) <http://a.b>.'
+    assert strip_markdown(text) == "logo see our policy and xy  ."
+    assert strip_markdown(text.replace("!", "")) == "logo see our policy and xy  ."
 
 
 # ---- real corpora -----------------------------------------------------------------------
