@@ -66,7 +66,7 @@ def document_runs(ids: list[str | None]) -> list[tuple[int, int]]:
         if i == len(ids) or ids[i] is None or ids[i] != ids[start]:
             runs.append((start, i))
             start = i
-    return runs if ids else []
+    return runs
 
 
 def _ids(column: pd.Series) -> list[str | None]:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -43,6 +44,22 @@ def run_wayback(
         str(out),
         "--workers",
         "1",
+        *extra,
+    )
+
+
+def run_live(sites: Path, out: Path, *extra: str) -> subprocess.CompletedProcess[str]:
+    """``policyarchive live`` inline (no worker pool), every ``*.example`` host on 127.0.0.1."""
+    return run_cli(
+        "live",
+        "--sites",
+        str(sites),
+        "--out",
+        str(out),
+        "--workers",
+        "0",
+        "-s",
+        "POLICYARCHIVE_RESOLVE=" + json.dumps({"*.example": "127.0.0.1"}),
         *extra,
     )
 

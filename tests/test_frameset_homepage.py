@@ -6,14 +6,13 @@ policy: live through a local HTTP server, wayback through pywb.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
 from crawler.pywb_server import PywbServer
 from pipelines.warcbuild import CaptureSpec, build_warc
-from tests.crawl import read, run_cli, run_wayback
+from tests.crawl import read, run_live, run_wayback
 from tests.faults.payloads import policy_html
 from tests.servers import LiveSiteServer
 
@@ -48,17 +47,7 @@ def test_live_spider_finds_the_policy_link_in_a_frame(tmp_path: Path) -> None:
         sites = tmp_path / "sites.txt"
         sites.write_text(live.url(HOST, "/index.html") + "\n")  # the homepage only
         expected = live.url(HOST, "/legal/privacy_statement.html")
-        proc = run_cli(
-            "live",
-            "--sites",
-            str(sites),
-            "--out",
-            str(tmp_path / "out"),
-            "--workers",
-            "0",
-            "-s",
-            "POLICYARCHIVE_RESOLVE=" + json.dumps({"*.example": "127.0.0.1"}),
-        )
+        proc = run_live(sites, tmp_path / "out")
     assert proc.returncode == 0, proc.stderr[-3000:]
     policies = read(tmp_path / "out", "policies")
     assert list(policies.policy_url) == [expected]
