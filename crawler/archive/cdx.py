@@ -154,14 +154,17 @@ def cdx_query_url(
     resume_key: str | None = None,
     limit: int = 5000,
     statuses: str | None = "200",
+    match_type: str | None = None,
 ) -> str:
     """The CDX query for one URL's captures with this status (None: all), with resume-key
-    paging.
+    paging; ``match_type="prefix"`` asks for every URL under ``url``.
 
     ``allowFuzzy=false`` because pywb otherwise answers a query that matches nothing with
     everything it has under a fuzzy rule.
     """
     params: dict[str, str | int] = {"url": url, "output": "json"}
+    if match_type:
+        params["matchType"] = match_type
     if from_ts:
         params["from"] = from_ts
     if to_ts:

@@ -17,7 +17,14 @@ from scrapy import Request
 from scrapy.http import Response
 from waybackpy.cdx_snapshot import CDXSnapshot
 
-from crawler.archive.cdx import cdx_query_url, parse_cdx, raw_capture_url, same_document
+from crawler.archive.cdx import (
+    CdxPage,
+    cdx_query_url,
+    parse_cdx,
+    raw_capture_url,
+    same_document,
+)
+from crawler.archive.listing import HostListing, host_prefix
 from crawler.failures import TRUNCATED, failure_detail, failure_reason
 from crawler.integrity import TRUNCATED_FLAG
 from crawler.links import meta_refresh_target
@@ -28,6 +35,9 @@ logger = logging.getLogger(__name__)
 Download = Callable[[Request], Awaitable[Response]]
 _ARCHIVE_PATH = re.compile(r"/web/(\d{4,14})(?:[a-z]{2}_)?/(.+)$")
 MAX_CDX_PAGES = 200
+# one page of a host listing: small hosts fit whole; for a big one it still holds the
+# homepage's captures (its key sorts first), and it is no bigger than a per-URL page
+HOST_LISTING_ROWS = 5000
 ARCHIVE_BLOCKED = "archive_blocked"  # the archive refuses to show this URL (exclusion)
 
 
@@ -86,9 +96,12 @@ class ArchiveClient:
         self.replay_requests = 0
         self.malformed_cdx_lines = 0
         self.cdx_failures: dict[str, str] = {}  # url → why its CDX query failed
+        # site → (from, to, its host's listing): per site, dropped with the cache
+        self._listings: dict[str, tuple[str, str, HostListing]] = {}
 
     def forget_site(self, site: str) -> None:
         """Drop a finished site's cached CDX answers."""
+        self._listings.pop(site, None)
         for key in [k for k in self._cdx_cache if k[0] == site]:
             del self._cdx_cache[key]
 
@@ -149,12 +162,81 @@ class ArchiveClient:
         key = (site, url, from_ts, to_ts)
         records = self._cdx_cache.get(key)
         if records is None:
+            records = self._listed(site, url, from_ts, to_ts)
+        if records is None:
             records = self._cdx_cache[key] = await self._query_captures(site, url, from_ts, to_ts)
         if statuses == "200":
             return [r for r in records if r.statuscode == "200"]
         if statuses == "not200":
             return [r for r in records if r.statuscode != "200"]
         return list(records)
+
+    async def list_host(self, site: str, homepage: str, from_ts: str, to_ts: str) -> None:
+        """One prefix query for every capture on ``homepage``'s host (crawler/archive/listing.py).
+
+        Later ``captures`` calls for URLs on that host are answered from it when it can
+        vouch for them. A failed query counts as the homepage's own query failing: the
+        same archive would refuse that one too.
+        """
+        prefix = host_prefix(homepage)
+        q = cdx_query_url(
+            self.archive,
+            prefix,
+            from_ts=from_ts,
+            to_ts=to_ts,
+            statuses=None,
+            match_type="prefix",
+            limit=HOST_LISTING_ROWS,
+        )
+        page = await self._cdx_page(site, homepage, q)
+        if page is None:
+            self._cdx_cache[(site, homepage, from_ts, to_ts)] = []
+            return
+        truncated = bool(page.resume_key) or len(page.records) + page.malformed >= HOST_LISTING_ROWS
+        self._listings[site] = (
+            from_ts,
+            to_ts,
+            HostListing.build(prefix, page.records, truncated=truncated),
+        )
+
+    def _listed(self, site: str, url: str, from_ts: str, to_ts: str) -> list[CDXSnapshot] | None:
+        got = self._listings.get(site)
+        if got is None or got[:2] != (from_ts, to_ts):
+            return None
+        return got[2].captures(url)
+
+    async def _cdx_page(self, site: str, url: str, q: str) -> CdxPage | None:
+        """One CDX request, recorded in ``fetches``; None (and ``cdx_failures[url]``) on failure."""
+        self.cdx_requests += 1
+        try:
+            resp = await self.download(self._request(q))
+        except Exception as exc:  # network failure after retries: record it, carry on
+            reason = failure_reason(exc)
+            self.cdx_failures[url] = reason
+            self._record(site, q, "cdx", reason, detail=failure_detail(exc))
+            logger.warning("CDX query for %s failed: %s", url, reason)
+            return None
+        if resp.status != 200:
+            text = resp.body[:500].decode("utf-8", "replace")
+            runtime_error = resp.headers.get(b"X-Archive-Wayback-Runtime-Error") or b""
+            reason = cdx_failure_outcome(resp.status, runtime_error.decode("latin-1"), text)
+            self.cdx_failures[url] = reason
+            self._record(site, q, "cdx", reason, status=resp.status, detail=text[:300])
+            logger.warning("CDX query for %s failed: %s", url, reason)
+            return None
+        page = parse_cdx(resp.body)
+        self.malformed_cdx_lines += page.malformed
+        if page.malformed:
+            logger.warning("CDX for %s: skipped %d malformed lines", url, page.malformed)
+        self._record(
+            site,
+            q,
+            "cdx",
+            "ok",
+            status=200,
+            detail=f"{len(page.records)} captures, {page.malformed} malformed lines",
+        )
+        return page
 
     async def _query_captures(
         self, site: str, url: str, from_ts: str, to_ts: str
@@ -166,36 +248,10 @@ class ArchiveClient:
             q = cdx_query_url(
                 self.archive, url, from_ts=from_ts, to_ts=to_ts, resume_key=resume, statuses=None
             )
-            self.cdx_requests += 1
-            try:
-                resp = await self.download(self._request(q))
-            except Exception as exc:  # network failure after retries: record it, carry on
-                reason = failure_reason(exc)
-                self.cdx_failures[url] = reason
-                self._record(site, q, "cdx", reason, detail=failure_detail(exc))
-                logger.warning("CDX query for %s failed: %s", url, reason)
+            page = await self._cdx_page(site, url, q)
+            if page is None:
                 break
-            if resp.status != 200:
-                text = resp.body[:500].decode("utf-8", "replace")
-                runtime_error = resp.headers.get(b"X-Archive-Wayback-Runtime-Error") or b""
-                reason = cdx_failure_outcome(resp.status, runtime_error.decode("latin-1"), text)
-                self.cdx_failures[url] = reason
-                self._record(site, q, "cdx", reason, status=resp.status, detail=text[:300])
-                logger.warning("CDX query for %s failed: %s", url, reason)
-                break
-            page = parse_cdx(resp.body)
-            self.malformed_cdx_lines += page.malformed
-            if page.malformed:
-                logger.warning("CDX for %s: skipped %d malformed lines", url, page.malformed)
             records.extend(page.records)
-            self._record(
-                site,
-                q,
-                "cdx",
-                "ok",
-                status=200,
-                detail=f"{len(page.records)} captures, {page.malformed} malformed lines",
-            )
             if not page.resume_key:
                 break
             if page.resume_key in seen_keys:

@@ -103,6 +103,9 @@ class WaybackSpider(PolicySpider):
         ):
             self.crawler.stats.inc_value("policyarchive/skipped/already_stored", len(self.periods))
             return  # every snapshot of this site is stored: nothing to ask the archive
+        if not entry.policy_url:
+            # the homepage, its links and the common paths: one index query for the host
+            await self.client.list_host(entry.site, entry.homepage, self.from_ts, self.to_ts)
         for period in self.periods:
             choice = await self.choose(entry, period, links_by_digest)
             if choice is NO_HOMEPAGE:
