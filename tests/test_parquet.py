@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -110,3 +112,31 @@ def test_seed_examples_header_shape(shared_data: Path) -> None:
             "text": "x",
         }
         assert render_document(row).split("\n")[:3] == [first, blank, title]
+
+
+def test_writing_does_not_load_pandas_and_reading_still_can(tmp_path: Path) -> None:
+    """pyarrow would import pandas (42 MB resident) on its first list conversion; the crawl
+    never needs it, and a reader in the same process still gets its DataFrame."""
+    rows = [fetch(i) for i in range(5)]
+    script = f"""
+import datetime
+import sys
+from pipelines.parquet import DatasetWriter
+w = DatasetWriter({str(tmp_path)!r}, "r1", row_group_rows=2)
+for i in range(5):
+    w.add("fetches", "2020", {rows!r}[i])
+w.close()
+assert "pandas" not in sys.modules, "writing imported pandas"
+import pyarrow.dataset as ds
+df = ds.dataset({str(tmp_path / "fetches")!r}, partitioning="hive").to_table().to_pandas()
+print(type(df).__module__.split(".")[0], len(df))
+"""
+    proc = subprocess.run(
+        [sys.executable, "-c", script],
+        cwd=Path(__file__).resolve().parent.parent,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert proc.stdout.split() == ["pandas", "5"]
