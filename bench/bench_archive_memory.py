@@ -35,7 +35,7 @@ from bench.bench_wayback import every_capture_crawl  # noqa: E402
 from bench.corpus import Page, load_pages  # noqa: E402
 from crawler.pywb_server import PywbServer, find_pywb_python  # noqa: E402
 from pipelines.datadir import shared_data_dir  # noqa: E402
-from pipelines.warcbuild import CaptureSpec, build_warc  # noqa: E402
+from pipelines.storage.warcbuild import CaptureSpec, build_warc  # noqa: E402
 
 ROOT = Path(__file__).resolve().parent.parent
 STAMPS = [f"{y}{m:02d}15120000" for y in range(2005, 2015) for m in (2, 8)]

@@ -25,7 +25,7 @@ from pathlib import Path  # noqa: E402
 
 import pandas as pd  # noqa: E402
 
-from pipelines.classify import ClauseClassifier, ClauseInput, clause_inputs_from_document  # noqa: E402
+from pipelines.text.classify import ClauseClassifier, ClauseInput, clause_inputs_from_document  # noqa: E402
 
 logger = logging.getLogger(__name__)
 

@@ -32,10 +32,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.corpus import as_policy_page, load_pages  # noqa: E402
 from pipelines.datadir import shared_data_dir  # noqa: E402
-from pipelines.extract import ExtractionError, extract  # noqa: E402
 from pipelines.items import PolicyPage  # noqa: E402
-from pipelines.parquet import DatasetWriter  # noqa: E402
 from pipelines.process import NotAPolicy, process_page  # noqa: E402
+from pipelines.storage.parquet import DatasetWriter  # noqa: E402
+from pipelines.text.extract import ExtractionError, extract  # noqa: E402
 
 logger = logging.getLogger(__name__)
 
@@ -91,11 +91,11 @@ def side_by_side(pages: Sequence[PolicyPage], out: Path, rounds: int) -> tuple[f
 
 def stage_seconds(pages: Sequence[PolicyPage], out: Path) -> dict[str, float]:
     """Where the pipeline's time goes: each stage over every page, timed on its own."""
-    from pipelines.attributes import extract_attributes
-    from pipelines.classify import clause_inputs_from_document
-    from pipelines.detect import detect_policy
     from pipelines.process import _classifier
-    from pipelines.segment import segment_markdown
+    from pipelines.text.attributes import extract_attributes
+    from pipelines.text.classify import clause_inputs_from_document
+    from pipelines.text.detect import detect_policy
+    from pipelines.text.segment import segment_markdown
 
     spent: dict[str, float] = {}
 

@@ -1,6 +1,6 @@
 """Archive requests per new policy version, on a pywb archive full of identical re-captures.
 
-The archive (built with pipelines/warcbuild.py): SITES sites, 2005–2014, each policy URL
+The archive (built with pipelines/storage/warcbuild.py): SITES sites, 2005–2014, each policy URL
 captured every two months (60 captures), its text changing 4–8 times (real pages from the
 corpus stand in for the versions), so most captures repeat the version before. Three sites
 in four name their policy URL; the rest are found through an archived homepage (captured as
@@ -23,7 +23,7 @@ from pathlib import Path
 import pandas as pd
 
 from crawler.pywb_server import PywbServer, find_pywb_python
-from pipelines.warcbuild import CaptureSpec, build_warc
+from pipelines.storage.warcbuild import CaptureSpec, build_warc
 
 logger = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from crawler.sites import SiteEntry, SitesFileError, read_sites_file
-from pipelines.periods import EVERY_CHOICES, DateArgError, parse_date_arg
+from pipelines.history.periods import EVERY_CHOICES, DateArgError, parse_date_arg
 
 DEFAULT_ARCHIVE = "https://web.archive.org"
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from crawler.args import ArgumentError, LiveArgs, WaybackArgs
 from crawler.sites import SitesFileError
-from pipelines.periods import EVERY_CHOICES
+from pipelines.history.periods import EVERY_CHOICES
 from pipelines.process import DEFAULT_PROCESSOR, ConfigError, check_processor, worker_count
 
 logger = logging.getLogger(__name__)
@@ -116,7 +116,7 @@ def cmd_live(a: argparse.Namespace) -> int:
 
 
 def cmd_export(a: argparse.Namespace) -> int:
-    from pipelines.export import export_markdown
+    from pipelines.storage.export import export_markdown
 
     n = export_markdown(a.out, a.dest)
     print(f"exported {n} documents to {a.dest}")
@@ -137,7 +137,7 @@ def cmd_classify(a: argparse.Namespace) -> int:
 
 def cmd_demo(a: argparse.Namespace) -> int:
     from crawler.pywb_server import PywbServer
-    from pipelines.warcbuild import build_warc, load_spec
+    from pipelines.storage.warcbuild import build_warc, load_spec
 
     with tempfile.TemporaryDirectory(prefix="policyarchive-demo-") as tmp:
         work = Path(tmp)

@@ -83,11 +83,11 @@ METAREFRESH_ENABLED = True
 
 ITEM_PIPELINES = {
     # 100: skip documents already stored by an earlier run (state in SQLite)
-    "pipelines.dedupe_step.DedupePipeline": 100,
+    "pipelines.steps.dedupe.DedupePipeline": 100,
     # 200: extract → detect → clauses → attributes, in worker processes
-    "pipelines.process_step.ProcessPipeline": 200,
+    "pipelines.steps.process.ProcessPipeline": 200,
     # 900: buffered, atomic Parquet writer + run manifest; records every drop in `fetches`
-    "pipelines.parquet_step.ParquetPipeline": 900,
+    "pipelines.steps.parquet.ParquetPipeline": 900,
 }
 
 # policyarchive's own settings

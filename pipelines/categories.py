@@ -1,6 +1,6 @@
 """Names shared by the per-document code and the schemas: categories and attribute columns.
 
-Kept apart from :mod:`pipelines.schemas` so that worker processes, which only compute rows,
+Kept apart from :mod:`pipelines.storage.schemas` so that worker processes, which only compute rows,
 do not import pyarrow (~45 MB each).
 """
 

@@ -17,13 +17,13 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pipelines.classify import (
+from pipelines.storage.schemas import CATEGORIES, category_field_name
+from pipelines.text.classify import (
     ClauseClassifier,
     ClauseInput,
     clause_inputs_from_document,
     infer_heading_paths,
 )
-from pipelines.schemas import CATEGORIES, category_field_name
 
 logger = logging.getLogger(__name__)
 

@@ -25,8 +25,8 @@ from pipelines.categories import ATTRIBUTE_NAMES, CATEGORIES, category_field_nam
 from pipelines.items import PolicyPage
 
 if TYPE_CHECKING:
-    from pipelines.attributes import Attributes
-    from pipelines.classify import ClauseClassifier
+    from pipelines.text.attributes import Attributes
+    from pipelines.text.classify import ClauseClassifier
 
 logger = logging.getLogger(__name__)
 
@@ -67,7 +67,7 @@ def words_digest(words: list[str]) -> str:
 @lru_cache(maxsize=1)
 def _classifier() -> ClauseClassifier:
     # loaded once per process (each worker loads its own copy)
-    from pipelines.classify import ClauseClassifier
+    from pipelines.text.classify import ClauseClassifier
 
     return ClauseClassifier.load()
 
@@ -78,16 +78,16 @@ def _attr_dict(a: Attributes) -> dict[str, Any]:
 
 def process_page(page: PolicyPage, *, min_policy_score: float = 0.5) -> Processed:
     """Extract, detect, segment, classify and extract attributes; raise NotAPolicy on refusal."""
-    from pipelines.attributes import (
+    from pipelines.text.attributes import (
         Attributes,
         extract_attributes,
         merge_attributes,
         page_emails_from_html,
     )
-    from pipelines.classify import ClauseInput
-    from pipelines.detect import detect_policy
-    from pipelines.extract import ExtractionError, decode_html, extract
-    from pipelines.segment import segment_markdown
+    from pipelines.text.classify import ClauseInput
+    from pipelines.text.detect import detect_policy
+    from pipelines.text.extract import ExtractionError, decode_html, extract
+    from pipelines.text.segment import segment_markdown
 
     try:
         extracted = extract(

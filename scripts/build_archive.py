@@ -1,4 +1,4 @@
-"""Build a gzipped WARC from a JSON capture spec (see pipelines/warcbuild.py).
+"""Build a gzipped WARC from a JSON capture spec (see pipelines/storage/warcbuild.py).
 
     .venv/bin/python scripts/build_archive.py SPEC OUT.warc.gz
 
@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script from anywhere
     sys.path.insert(0, str(ROOT))
 
-from pipelines.warcbuild import SpecError, build_warc, load_spec  # noqa: E402
+from pipelines.storage.warcbuild import SpecError, build_warc, load_spec  # noqa: E402
 
 
 def main(argv: Sequence[str] | None = None) -> int:

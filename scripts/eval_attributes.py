@@ -21,7 +21,7 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from pipelines.attributes import DATA_TYPES, extract_attributes
+from pipelines.text.attributes import DATA_TYPES, extract_attributes
 
 logger = logging.getLogger(__name__)
 

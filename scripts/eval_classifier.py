@@ -34,8 +34,8 @@ from train_classifier import (
     train_on_policies,
 )
 
-from pipelines.classify import ClauseInput
-from pipelines.schemas import CATEGORIES
+from pipelines.storage.schemas import CATEGORIES
+from pipelines.text.classify import ClauseInput
 
 logger = logging.getLogger(__name__)
 

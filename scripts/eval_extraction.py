@@ -28,8 +28,8 @@ if str(ROOT) not in sys.path:  # run as a script from anywhere
 
 import trafilatura  # noqa: E402
 
-from pipelines.extract import ExtractionError, ExtractOptions, extract  # noqa: E402
-from pipelines.textmetrics import score  # noqa: E402
+from pipelines.text.extract import ExtractionError, ExtractOptions, extract  # noqa: E402
+from pipelines.text.textmetrics import score  # noqa: E402
 
 logger = logging.getLogger(__name__)
 

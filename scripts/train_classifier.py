@@ -6,7 +6,7 @@ Only policies whose split is ``train`` are read, both their segments and their s
 annotations. The same data gives a byte-identical model file (sorted vocabularies,
 deterministic solvers and folds, fixed zip timestamps); the sha256 is printed.
 
-Recipe (pipelines/classify.py describes the model):
+Recipe (pipelines/text/classify.py describes the model):
 1. sentence labels: a sentence of a segment is positive for a category when the segment's
    gold (majority) labels hold it and at least one annotator highlighted text of that
    category inside the sentence;
@@ -36,7 +36,8 @@ from sklearn.feature_extraction.text import CountVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import GroupKFold
 
-from pipelines.classify import (
+from pipelines.storage.schemas import CATEGORIES
+from pipelines.text.classify import (
     LEXICON_GROUPS,
     N_CATEGORIES,
     NGRAM_RANGE,
@@ -53,7 +54,6 @@ from pipelines.classify import (
     split_sentences,
     stack_features,
 )
-from pipelines.schemas import CATEGORIES
 
 
 def tfidf(counts: sp.csr_matrix, idf: np.ndarray) -> sp.csr_matrix:

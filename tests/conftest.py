@@ -11,7 +11,7 @@ from hypothesis import settings
 
 from crawler.pywb_server import PywbServer, find_pywb_python
 from pipelines.datadir import shared_data_dir
-from pipelines.warcbuild import build_warc, load_spec
+from pipelines.storage.warcbuild import build_warc, load_spec
 
 # the fault suite's one summary line at the end of the run (tests/faults/report.py)
 from tests.faults.report import pytest_terminal_summary  # noqa: F401

@@ -16,7 +16,7 @@ import pytest
 from warcio.archiveiterator import ArchiveIterator
 
 from crawler.pywb_server import PywbError, PywbServer, find_pywb_python
-from pipelines.warcbuild import CaptureSpec, SpecError, build_warc, load_spec
+from pipelines.storage.warcbuild import CaptureSpec, SpecError, build_warc, load_spec
 from scripts.build_archive import main as build_archive_main
 from tests.servers import LiveSiteServer
 

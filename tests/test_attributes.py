@@ -6,14 +6,14 @@ import dataclasses
 
 import pytest
 
-from pipelines.attributes import (
+from pipelines.storage.schemas import ATTRIBUTE_FIELDS
+from pipelines.text.attributes import (
     Attributes,
     decode_cfemail,
     extract_attributes,
     merge_attributes,
     page_emails_from_html,
 )
-from pipelines.schemas import ATTRIBUTE_FIELDS
 
 
 def test_field_names_match_the_parquet_columns() -> None:
@@ -308,6 +308,6 @@ def test_classes_and_long_names_in_the_literal_index() -> None:
     ],
 )
 def test_mailto_links_found_like_the_case_insensitive_regex(html: str) -> None:
-    from pipelines.attributes import _MAILTO, _mailto_links
+    from pipelines.text.attributes import _MAILTO, _mailto_links
 
     assert [m.span() for m in _mailto_links(html)] == [m.span() for m in _MAILTO.finditer(html)]

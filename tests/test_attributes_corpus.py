@@ -10,8 +10,8 @@ from types import ModuleType
 
 import pytest
 
-from pipelines.attributes import extract_attributes, merge_attributes
-from pipelines.segment import normalize_for_compare, segment_markdown
+from pipelines.text.attributes import extract_attributes, merge_attributes
+from pipelines.text.segment import normalize_for_compare, segment_markdown
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -102,7 +102,7 @@ def test_scan_finds_what_trying_every_entry_at_every_word_start_finds(shared_dat
     as trying every lexicon entry at every word start."""
     import re
 
-    from pipelines.attributes import _index, _scan
+    from pipelines.text.attributes import _index, _scan
 
     index = _index()
 

@@ -16,7 +16,7 @@ from crawler.archive.cdx import (
     usable,
 )
 from crawler.archive.client import split_archive_url
-from pipelines.periods import parse_ts14, period_of
+from pipelines.history.periods import parse_ts14, period_of
 
 HEADER = ["urlkey", "timestamp", "original", "mimetype", "statuscode", "digest", "length"]
 

@@ -15,7 +15,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipelines.classify import (
+from pipelines.classify_csv import classify_csv, probability_columns
+from pipelines.storage.schemas import CATEGORIES, category_field_name
+from pipelines.text.classify import (
     ClauseClassifier,
     ClauseInput,
     clause_inputs_from_document,
@@ -23,8 +25,6 @@ from pipelines.classify import (
     first_line_heading,
     heading_text,
 )
-from pipelines.classify_csv import classify_csv, probability_columns
-from pipelines.schemas import CATEGORIES, category_field_name
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -272,7 +272,7 @@ def test_tfidf_scores_equal_scikit_learn_tfidf(texts: list[str]) -> None:
     """The model was trained on sklearn's TF-IDF; inference must compute the same features."""
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    from pipelines.classify import tfidf_scores
+    from pipelines.text.classify import tfidf_scores
 
     vocab_texts = ["we share data with partners", "Données e-mail opt-out été", "3rd co_op ß a"]
     fitted = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True).fit(vocab_texts)
@@ -309,7 +309,7 @@ def test_shipped_model_lexicon_counts_equal_scikit_learn_counts(model: ClauseCla
 
 
 def test_lexicon_matrix_word_pairs_count_only_when_the_match_spans_both_words() -> None:
-    from pipelines.classify import LEXICON_GROUPS
+    from pipelines.text.classify import LEXICON_GROUPS
 
     train = _train_module()
     vocab = ["do not", "not track", "track", "retain", "retain your", "we retain"]
@@ -326,7 +326,7 @@ def test_classifier_import_does_not_pull_in_scikit_learn() -> None:
     import subprocess
 
     code = (
-        "import sys, pipelines.classify as c; c.ClauseClassifier.load()"
+        "import sys, pipelines.text.classify as c; c.ClauseClassifier.load()"
         ".predict_proba([c.ClauseInput('We share your email with advertisers.')]);"
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('sklearn', 'scipy')))"
     )
@@ -348,7 +348,7 @@ _CLAUSE_WORDS = st.sampled_from(
 def test_one_pass_counts_equal_counting_clauses_and_sentences_apart(texts: list[str]) -> None:
     """The classifier tokenises each clause once for both base models: the counts must be
     those of counting the clauses and each of their sentences separately."""
-    from pipelines.classify import (
+    from pipelines.text.classify import (
         _shared_vocabulary,
         clause_and_sentence_terms,
         split_sentences,
@@ -376,7 +376,7 @@ def test_one_pass_and_fallback_give_the_same_base_outputs(
     model: ClauseClassifier, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The fallback (each base model counting its own texts) is the reference."""
-    import pipelines.classify as classify
+    import pipelines.text.classify as classify
 
     texts = [c for c, _ in CLEAR_CLAUSES] + ["", "  ", "İstanbul office. We share data.\n\nΣΑΣ."]
     one_pass = model.base_outputs(texts)

@@ -8,13 +8,13 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from pipelines.classify import (
+from pipelines.classify_csv import classify_csv, probability_columns
+from pipelines.text.classify import (
     ClauseClassifier,
     ClauseInput,
     clause_inputs_from_document,
     infer_heading_paths,
 )
-from pipelines.classify_csv import classify_csv, probability_columns
 from tests.crawl import run_cli
 
 ROWS = {

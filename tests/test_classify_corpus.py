@@ -13,8 +13,8 @@ import pandas as pd
 import pytest
 from sklearn.metrics import f1_score
 
-from pipelines.classify import ClauseClassifier
-from pipelines.schemas import CATEGORIES
+from pipelines.storage.schemas import CATEGORIES
+from pipelines.text.classify import ClauseClassifier
 from tests.crawl import run_cli
 
 pytestmark = pytest.mark.corpus

@@ -13,7 +13,7 @@ import lxml.html
 import pytest
 from w3lib.encoding import html_to_unicode
 
-from pipelines.detect import (
+from pipelines.text.detect import (
     _CJK,
     _CONCEPTS,
     Detection,
@@ -24,7 +24,7 @@ from pipelines.detect import (
     detect_policy,
     word_count,
 )
-from pipelines.textmetrics import strip_markdown
+from pipelines.text.textmetrics import strip_markdown
 
 OLD_POLICY = """Privacy Policy
 

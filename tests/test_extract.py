@@ -1,10 +1,10 @@
-"""Unit tests of pipelines.extract on small pages written here."""
+"""Unit tests of pipelines.text.extract on small pages written here."""
 
 from __future__ import annotations
 
 import pytest
 
-from pipelines.extract import ExtractionError, ExtractOptions, decode_html, extract
+from pipelines.text.extract import ExtractionError, ExtractOptions, decode_html, extract
 
 ARCHIVE_URL = "https://web.archive.org/web/20091218024508id_/http://www.x.com/legal/p.php"
 

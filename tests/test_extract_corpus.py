@@ -13,7 +13,7 @@ from types import ModuleType
 
 import pytest
 
-from pipelines.extract import ExtractionError, ExtractOptions, extract
+from pipelines.text.extract import ExtractionError, ExtractOptions, extract
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from crawler.pywb_server import PywbServer
-from pipelines.warcbuild import CaptureSpec, build_warc
+from pipelines.storage.warcbuild import CaptureSpec, build_warc
 from tests.crawl import read, run_live, run_wayback
 from tests.faults.payloads import policy_html
 from tests.servers import LiveSiteServer

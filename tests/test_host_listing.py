@@ -14,7 +14,7 @@ from waybackpy.cdx_snapshot import CDXSnapshot
 
 from crawler.archive.listing import HostListing, capture_key, host_prefix
 from crawler.pywb_server import PywbServer
-from pipelines.warcbuild import CaptureSpec, build_warc
+from pipelines.storage.warcbuild import CaptureSpec, build_warc
 from tests.crawl import read, run_wayback
 
 

@@ -10,9 +10,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from pipelines.export import render_document, seed_url
-from pipelines.parquet import DatasetWriter, verify_manifest_files
-from pipelines.schemas import FETCHES
+from pipelines.storage.export import render_document, seed_url
+from pipelines.storage.parquet import DatasetWriter, verify_manifest_files
+from pipelines.storage.schemas import FETCHES
 
 
 def fetch(i: int, outcome: str = "ok") -> dict:
@@ -121,7 +121,7 @@ def test_writing_does_not_load_pandas_and_reading_still_can(tmp_path: Path) -> N
     script = f"""
 import datetime
 import sys
-from pipelines.parquet import DatasetWriter
+from pipelines.storage.parquet import DatasetWriter
 w = DatasetWriter({str(tmp_path)!r}, "r1", row_group_rows=2)
 for i in range(5):
     w.add("fetches", "2020", {rows!r}[i])

@@ -4,7 +4,13 @@ from datetime import UTC, datetime
 
 import pytest
 
-from pipelines.periods import DateArgError, parse_date_arg, parse_ts14, period_of, plan_periods
+from pipelines.history.periods import (
+    DateArgError,
+    parse_date_arg,
+    parse_ts14,
+    period_of,
+    plan_periods,
+)
 
 
 @pytest.mark.parametrize(

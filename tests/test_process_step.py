@@ -18,7 +18,7 @@ import pytest
 
 from pipelines.items import PolicyPage
 from pipelines.process import Processed, process_page
-from pipelines.process_step import WorkerPool, worker_count
+from pipelines.steps.process import WorkerPool, worker_count
 from tests.crawl import read, run_cli
 from tests.servers import LiveSiteServer
 

@@ -24,7 +24,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from pipelines.parquet import verify_manifest_files
+from pipelines.storage.parquet import verify_manifest_files
 from tests.crawl import ROOT, read
 
 FIXTURES = Path(__file__).parent / "fixtures"

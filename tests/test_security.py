@@ -20,7 +20,7 @@ from packaging.version import Version
 
 from crawler import settings
 from crawler.links import find_policy_links
-from pipelines.extract import ExtractionError, extract
+from pipelines.text.extract import ExtractionError, extract
 from tests.crawl import ROOT, read, run_cli
 
 LAUGHS = (

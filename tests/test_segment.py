@@ -6,7 +6,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from pipelines.segment import (
+from pipelines.text.segment import (
     Clause,
     normalize_clauses,
     normalize_for_compare,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pipelines.parquet import verify_manifest_files
+from pipelines.storage.parquet import verify_manifest_files
 from tests.crawl import read, run_cli, run_scrapy
 
 FIXTURES = Path(__file__).parent / "fixtures"

@@ -22,7 +22,7 @@ from urllib.parse import urlsplit
 from waybackpy.cdx_snapshot import CDXSnapshot
 from waybackpy.cdx_utils import full_url
 
-from pipelines.periods import Period, parse_ts14
+from pipelines.history.periods import Period, parse_ts14
 
 logger = logging.getLogger(__name__)
 

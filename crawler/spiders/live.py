@@ -23,8 +23,8 @@ from crawler.links import common_policy_urls, find_policy_links, frames_to_searc
 from crawler.save import SavePageNow
 from crawler.sites import SiteEntry
 from crawler.spiders.base import PolicySpider
+from pipelines.history.periods import period_of
 from pipelines.items import FetchRecord, PolicyPage
-from pipelines.periods import period_of
 
 logger = logging.getLogger(__name__)
 

@@ -33,9 +33,9 @@ from crawler.args import WaybackArgs
 from crawler.links import common_policy_urls, find_policy_links, frames_to_search
 from crawler.sites import SiteEntry
 from crawler.spiders.base import PolicySpider
+from pipelines.history.periods import Period, parse_ts14, plan_periods
 from pipelines.items import FetchRecord, PolicyPage
-from pipelines.periods import Period, parse_ts14, plan_periods
-from pipelines.state import SiteDone, StoredSnapshots
+from pipelines.storage.state import SiteDone, StoredSnapshots
 
 logger = logging.getLogger(__name__)
 
@@ -65,7 +65,7 @@ class WaybackSpider(PolicySpider):
         self.client = ArchiveClient(self.args.archive, self.download, self.run_id)
         self.periods = plan_periods(self.args.start, self.args.end, self.args.every)
         self.from_ts, self.to_ts = self.periods[0].from_ts, self.periods[-1].to_ts
-        # snapshots an earlier run already stored are not fetched again (pipelines/state.py)
+        # snapshots an earlier run already stored are not fetched again (pipelines/storage/state.py)
         out = self.crawler.settings.get("OUTPUT_DIR")
         self.stored = StoredSnapshots(out, "wayback", self.args.archive)
         logger.info(

@@ -26,8 +26,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from pipelines.regextrie import trie_pattern
-from pipelines.textmetrics import strip_markdown
+from pipelines.text.regextrie import trie_pattern
+from pipelines.text.textmetrics import strip_markdown
 
 logger = logging.getLogger(__name__)
 

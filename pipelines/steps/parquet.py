@@ -6,7 +6,7 @@ reason: dropped items reach us through Scrapy's ``item_dropped`` signal.
 Rows are committed in batches (every POLICYARCHIVE_COMMIT_DOCUMENTS documents or
 POLICYARCHIVE_COMMIT_SECONDS seconds, and at the end): the policies, clauses and fetches
 parts of a batch become visible together, recorded in the state database as one commit
-(pipelines/state.py), so a kill at any moment never leaves a document without its clauses
+(pipelines/storage/state.py), so a kill at any moment never leaves a document without its clauses
 or clauses without their document. A fetch outcome identical to one already written (same
 site, snapshot, URL, outcome, status and detail) is not written again: the state database
 counts how often it was seen instead.
@@ -35,17 +35,17 @@ from typing import TYPE_CHECKING, Any
 from scrapy import signals
 from scrapy.exceptions import CloseSpider
 
-from pipelines.drops import Refused
 from pipelines.items import Document, FetchRecord, PolicyPage
-from pipelines.parquet import (
+from pipelines.process import release_free_memory
+from pipelines.steps.drops import Refused
+from pipelines.storage.parquet import (
     TMP_PREFIX,
     DatasetWriter,
     PreparedFile,
     fsync_dir,
 )
-from pipelines.process import release_free_memory
-from pipelines.schemas import DATASETS
-from pipelines.state import (
+from pipelines.storage.schemas import DATASETS
+from pipelines.storage.state import (
     CommitPayload,
     Outcome,
     PendingFile,
@@ -418,7 +418,7 @@ class ParquetPipeline:
             self.commit()
 
     def commit(self) -> None:
-        """Make every buffered row visible in one atomic step (see pipelines/state.py)."""
+        """Make every buffered row visible in one atomic step (see pipelines/storage/state.py)."""
         assert self.writer is not None and self.state is not None
         self._last_commit = time.monotonic()
         prepared = self.writer.prepare()

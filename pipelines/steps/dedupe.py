@@ -6,10 +6,10 @@ import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from pipelines.drops import Refused
 from pipelines.items import PolicyPage
 from pipelines.process import make_policy_id
-from pipelines.state import StateStore
+from pipelines.steps.drops import Refused
+from pipelines.storage.state import StateStore
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler

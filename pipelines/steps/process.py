@@ -30,7 +30,6 @@ from typing import TYPE_CHECKING, Any
 
 from pebble import ProcessExpired, ProcessPool
 
-from pipelines.drops import Refused
 from pipelines.items import Document, PolicyPage
 from pipelines.process import (
     DEFAULT_PROCESSOR,
@@ -40,6 +39,7 @@ from pipelines.process import (
     warm_up,
     worker_count,
 )
+from pipelines.steps.drops import Refused
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler

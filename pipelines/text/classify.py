@@ -92,7 +92,7 @@ class ClauseInput:
 
 def default_model_path() -> Path:
     """The model shipped with the package."""
-    return Path(__file__).resolve().parent / "models" / MODEL_FILENAME
+    return Path(__file__).resolve().parent.parent / "models" / MODEL_FILENAME
 
 
 def first_line_heading(text: str) -> str:
@@ -584,7 +584,7 @@ class ClauseClassifier:
         if meta.get("format_version") != FORMAT_VERSION:
             raise ValueError(f"{path}: unsupported model format {meta.get('format_version')!r}")
         if tuple(meta.get("categories", ())) != CATEGORIES:
-            raise ValueError(f"{path}: model categories differ from pipelines.schemas.CATEGORIES")
+            raise ValueError(f"{path}: model categories differ from pipelines.storage.schemas.CATEGORIES")
         vocabularies = meta.pop("vocabularies")
         bases = {
             b: LinearText(

@@ -9,7 +9,7 @@ Casing: acronyms and proper names that collide with ordinary words (``US``, ``Ap
 ``Safe Harbor``) are matched case-sensitively; descriptive phrases case-insensitively.
 
 ``data_types`` uses the OPP-115 "Personal Information Type" values verbatim; field names
-equal the attribute columns of :data:`pipelines.schemas.ATTRIBUTE_FIELDS`.
+equal the attribute columns of :data:`pipelines.storage.schemas.ATTRIBUTE_FIELDS`.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, fields
 from urllib.parse import unquote
 
-from pipelines.regextrie import trie_pattern
+from pipelines.text.regextrie import trie_pattern
 
 logger = logging.getLogger(__name__)
 

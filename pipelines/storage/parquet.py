@@ -9,7 +9,7 @@ moment therefore leaves only complete files and ignorable temporaries.
 With ``auto_commit=False`` the writer never commits on its own: the caller commits every open
 part together (:meth:`prepare` then :meth:`publish`), so rows of several datasets that belong
 together (a document and its clauses) become visible in the same step. The crawl pipeline
-records the prepared batch in its state database between the two calls (pipelines/state.py).
+records the prepared batch in its state database between the two calls (pipelines/storage/state.py).
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from pipelines.schemas import DATASETS
+from pipelines.storage.schemas import DATASETS
 
 logger = logging.getLogger(__name__)
 

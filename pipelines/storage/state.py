@@ -394,7 +394,7 @@ def recover(out_dir: str | Path, store: StateStore) -> tuple[int, int]:
     the recorded checksum; otherwise back: the commit's files are removed and its documents
     stay unstored, so the next run fetches them again. Call it holding the output lock.
     """
-    from pipelines.parquet import fsync_dir, sha256_file
+    from pipelines.storage.parquet import fsync_dir, sha256_file
 
     out = Path(out_dir)
     forward = back = 0

@@ -1,0 +1,1 @@
+"""History: snapshot periods and what is derived from a site's versions."""

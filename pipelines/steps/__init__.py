@@ -1,0 +1,1 @@
+"""Scrapy item-pipeline steps: thin glue around the pure document path."""

@@ -1,0 +1,1 @@
+"""Storage: Parquet schemas and writer, run state, export, WARC building."""

@@ -1,0 +1,1 @@
+"""Text stages: extraction, detection, segmentation, labels, attributes (pure)."""
