@@ -584,7 +584,7 @@ class ClauseClassifier:
         if meta.get("format_version") != FORMAT_VERSION:
             raise ValueError(f"{path}: unsupported model format {meta.get('format_version')!r}")
         if tuple(meta.get("categories", ())) != CATEGORIES:
-            raise ValueError(f"{path}: model categories differ from pipelines.categories.CATEGORIES")
+            raise ValueError(f"{path}: categories differ from pipelines.categories.CATEGORIES")
         vocabularies = meta.pop("vocabularies")
         bases = {
             b: LinearText(
