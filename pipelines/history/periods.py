@@ -118,3 +118,43 @@ def parse_ts14(ts: str) -> datetime:
         raise ValueError(f"bad archive timestamp: {ts!r}")
     padded = ts + "0101000000"[len(ts) - 4 :] if len(ts) < 14 else ts
     return datetime.strptime(padded, "%Y%m%d%H%M%S").replace(tzinfo=UTC)
+
+
+_LABEL_RES: tuple[tuple[re.Pattern[str], str], ...] = (
+    (re.compile(r"^(\d{4})H([12])$"), "half"),
+    (re.compile(r"^(\d{4})Q([1-4])$"), "quarter"),
+    (re.compile(r"^(\d{4})-(\d{2})$"), "month"),
+    (re.compile(r"^(\d{4})$"), "year"),
+    (re.compile(r"^(\d{14})$"), "capture"),
+)
+
+
+def period_of_label(label: str | int) -> Period | None:
+    """The period a snapshot label names (``2009H2``, ``2009Q3``, ``2009-07``, ``2009``, or a
+    14-digit capture timestamp, which is a one-second period); None for other labels."""
+    text = str(label).strip()
+    for pattern, every in _LABEL_RES:
+        m = pattern.match(text)
+        if not m:
+            continue
+        if every == "capture":
+            try:
+                start = parse_ts14(text)
+            except ValueError:
+                return None
+            return Period(text, start, start + timedelta(seconds=1))
+        year, n = int(m[1]), int(m[2]) if every != "year" else 1
+        month = {"half": 6 * (n - 1) + 1, "quarter": 3 * (n - 1) + 1}.get(every, n)
+        if not 1 <= month <= 12:
+            return None
+        return period_of(datetime(year, month, 1, tzinfo=UTC), every)
+    return None
+
+
+def snapshot_sort_key(label: str | int) -> tuple[int, datetime, str]:
+    """Sort key putting snapshot labels in time order (2009H2 < 2010H1 < 2010Q1 ...);
+    labels that name no period (``all``) sort last, alphabetically."""
+    p = period_of_label(label)
+    if p is None:
+        return (1, datetime.max.replace(tzinfo=UTC), str(label))
+    return (0, p.start, str(label))
