@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from crawler.args import ArgumentError, LiveArgs, WaybackArgs
+from crawler.commands import report
 from crawler.sites import SitesFileError
 from pipelines.history.periods import EVERY_CHOICES
 from pipelines.process import DEFAULT_PROCESSOR, ConfigError, check_processor, worker_count
@@ -161,6 +162,9 @@ def cmd_demo(a: argparse.Namespace) -> int:
             f"read it: pandas.read_parquet('{a.out}/policies'); "
             f"export it: policyarchive export {a.out} {a.out}/markdown"
         )
+    if status == EXIT_OK:  # the demo ends with what a researcher looks at first
+        rep, card = report.write_all(Path(a.out))
+        print(f"report: {rep.index} ({len(rep.figures)} figures); dataset card: {card}")
     return status
 
 
@@ -254,6 +258,7 @@ def parser() -> argparse.ArgumentParser:
     d.add_argument("--every", default="half", choices=EVERY_CHOICES)
     _common(d, out_required=False)
     d.set_defaults(func=cmd_demo)
+    report.add_parser(sub)
     return p
 
 

@@ -149,8 +149,12 @@ def _laws(inputs: stats.Inputs) -> Section:
     t = stats.law_share(inputs)
     title = "Laws and frameworks named"
     if t is None or t.empty:
-        why = "no laws column" if t is None else "no policy names a law or framework"
-        return Section("laws", title, f"Not computed: {why}.")
+        why = (
+            "Not computed: the policies have no laws column."
+            if t is None
+            else "No policy in this output names a law or framework."
+        )
+        return Section("laws", title, why)
     xs = [stats.snapshot_midpoint(s) for s in t.index]
     lo, hi = min(xs), max(xs)
     events = pd.DataFrame(

@@ -1,4 +1,5 @@
-"""Pipeline step 900: write documents, clauses and every fetch outcome; then the run manifest.
+"""Pipeline step 900: write documents, clauses and every fetch outcome; then the run manifest
+and the dataset card (``<out>/README.md``, pipelines/storage/card.py).
 
 Every page that does not become a document still leaves a row in ``fetches`` with its
 reason: dropped items reach us through Scrapy's ``item_dropped`` signal.
@@ -38,6 +39,7 @@ from scrapy.exceptions import CloseSpider
 from pipelines.items import Document, FetchRecord, PolicyPage
 from pipelines.process import release_free_memory
 from pipelines.steps.drops import Refused
+from pipelines.storage.card import write_card
 from pipelines.storage.parquet import (
     TMP_PREFIX,
     DatasetWriter,
@@ -465,6 +467,13 @@ class ParquetPipeline:
         self.commit()
         self.closed_cleanly = True
 
+    def _write_card(self) -> None:
+        """Rewrite the dataset card (<out>/README.md), still under the output's lock."""
+        try:
+            write_card(self.out_dir)
+        except Exception:  # the data is safe; a card that cannot be written is still an error
+            logger.exception("the dataset card %s/README.md was not rewritten", self.out_dir)
+
     def spider_closed(self, spider: Any, reason: str) -> None:
         """Write the run manifest. Scrapy says why the run ended only here, after the
         pipelines closed (a Ctrl-C is ``shutdown``), so the manifest waits for this signal."""
@@ -513,6 +522,7 @@ class ParquetPipeline:
             ],
         }
         write_json_atomic(self.out_dir / "runs" / f"{self.run_id}.json", manifest)
+        self._write_card()
         self.state.run_finished(self.run_id, finished.isoformat(), status)
         self.state.close()
         self.state = None

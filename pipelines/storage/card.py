@@ -63,11 +63,11 @@ SHARED: dict[str, str] = {
     "site": "the site studied, as named in the input list (a registrable domain)",
     "source": "where the capture came from: live, wayback (a web archive) or warc (ingested)",
     "captured_at": "when the page was captured (archive timestamp, or fetch time when live)",
-    "archive_url": "raw capture URL on the archive (…/web/<timestamp>id_/<url>); null when live",
+    "archive_url": "raw capture URL on the archive (`…/web/<timestamp>id_/<url>`); null when live",
     "http_status": "HTTP status of the (archived) response",
-    "run_id": "the run that wrote the row (its manifest: runs/<run_id>.json)",
+    "run_id": "the run that wrote the row (its manifest: `runs/<run_id>.json`)",
     "snapshot": "the period (2009H2, 2009, 2009Q3, 2009-07, or a 14-digit capture timestamp); "
-    "from the directory name snapshot=<label>",
+    "from the directory name `snapshot=<label>`",
     "text": "the extracted text, markdown",
     "categories": "OPP-115 categories assigned (probability ≥ 0.5)",
     "kind": "what was fetched or what the row is (see the dataset)",
@@ -116,7 +116,7 @@ DATASET_MEANING: dict[str, dict[str, str]] = {
         "extraction)",
     },
     "clauses": {
-        "clause_id": "id of the clause: <policy_id>-<position>",
+        "clause_id": "id of the clause: `<policy_id>-<position>`",
         "position": "0-based position of the clause in its document",
         "heading_path": "headings above the clause, outermost first",
         "kind": "heading, paragraph, list_item, table or sentences (a long paragraph cut)",
@@ -194,6 +194,8 @@ def type_name(t: pa.DataType) -> str:
         kinds = {type_name(f.type) for f in t}
         inner = kinds.pop() if len(kinds) == 1 else "mixed"
         return f"struct of {t.num_fields} {inner}"
+    if pa.types.is_floating(t):
+        return f"float{t.bit_width}"
     if pa.types.is_timestamp(t):
         return f"timestamp[{t.unit}, {t.tz or 'naive'}]"
     return str(t)
@@ -226,12 +228,14 @@ def _counts(out: Path) -> tuple[dict[str, dict[str, int]], dict[str, int]]:
     return rows, files
 
 
-def _sites_per_snapshot(out: Path) -> dict[str, int]:
+def _sites_per_snapshot(out: Path) -> tuple[dict[str, int], int]:
+    """Distinct sites with a policy per snapshot, and in all snapshots together."""
     t = read_columns(out, "policies", ("site",))
     if t is None or t.num_rows == 0:
-        return {}
+        return {}, 0
     g = t.group_by("snapshot").aggregate([("site", "count_distinct")])
-    return dict(zip(g["snapshot"].to_pylist(), g["site_count_distinct"].to_pylist(), strict=True))
+    per = dict(zip(g["snapshot"].to_pylist(), g["site_count_distinct"].to_pylist(), strict=True))
+    return per, len(t["site"].unique())
 
 
 def _languages(out: Path) -> list[str]:
@@ -312,7 +316,7 @@ def _yaml_header(present: list[str], languages: list[str], policy_rows: int) -> 
         "---",
         f"pretty_name: {_q('policyarchive: privacy policies over time')}",
         "license: other",
-        f"license_name: {_q('mixed: see Licences')}",
+        "license_name: mixed-see-licences",  # texts: their publishers; labels: OPP-115 terms
         "language:" if languages else "language: []",
         *(f"- {lang}" for lang in languages),
         "tags:",
@@ -348,7 +352,8 @@ def _collection(runs: list[dict[str, Any]]) -> list[str]:
     ]
 
     def arg(m: dict[str, Any], key: str) -> str:
-        return str((m.get("arguments") or {}).get(key) or "")
+        value = str((m.get("arguments") or {}).get(key) or "")
+        return value[:10] if key in ("from", "to") else value  # dates, not midnights
 
     rows = []
     for m in shown:
@@ -366,10 +371,8 @@ def _collection(runs: list[dict[str, Any]]) -> list[str]:
                 f"`{command}`",
             ]
         )
-    lines += _table(
-        ["run", "spider", "started (UTC)", "status", "from", "to", "period", "archive", "command"],
-        rows,
-    )
+    header = ["run", "spider", "started (UTC)", "status", "from", "to (excl.)", "period"]
+    lines += _table([*header, "archive", "command"], rows)
     versions = dict(shown[-1].get("versions") or {})
     versions.update(_extra_versions())
     lines += [
@@ -385,13 +388,15 @@ def _collection(runs: list[dict[str, Any]]) -> list[str]:
     return lines
 
 
-def _count_lines(rows: dict[str, dict[str, int]], sites: dict[str, int]) -> list[str]:
+def _count_lines(
+    rows: dict[str, dict[str, int]], sites: dict[str, int], all_sites: int
+) -> list[str]:
     names = [n for n in DATASETS if rows.get(n)]
     snaps = sorted({s for n in names for s in rows[n]}, key=snapshot_sort_key)
     if not snaps:
         return ["No data yet."]
     body = [[s, sites.get(s, 0), *(rows[n].get(s, 0) for n in names)] for s in snaps]
-    total = ["**all**", sum(sites.values()), *(sum(rows[n].values()) for n in names)]
+    total = ["**total**", all_sites, *(sum(rows[n].values()) for n in names)]
     return [
         "Rows per snapshot (sites: distinct sites with a policy in the snapshot; `all` holds "
         "fetch rows of index queries that span a whole run):",
@@ -516,7 +521,7 @@ def render_card(out_dir: str | Path) -> str:
         "",
         "## Counts per snapshot",
         "",
-        *_count_lines(rows, _sites_per_snapshot(out)),
+        *_count_lines(rows, *_sites_per_snapshot(out)),
         "",
         "## Columns",
         "",
