@@ -4,7 +4,7 @@ VENV := .venv
 PYWB_VENV := .venv-pywb
 PY := $(VENV)/bin/python
 
-.PHONY: setup demo test test-fast lint bench clean
+.PHONY: setup system-deps demo test test-fast lint bench clean
 
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,9 +19,13 @@ $(PYWB_VENV)/.installed: requirements-pywb.txt
 	$(PYWB_VENV)/bin/pip install --quiet -r requirements-pywb.txt
 	touch $@
 
-setup: $(VENV)/.installed $(PYWB_VENV)/.installed
+setup: system-deps $(VENV)/.installed $(PYWB_VENV)/.installed
 
-demo: setup
+# chromium for the report's browser test: installed when missing and root; else a message
+system-deps:
+	sh scripts/install-system-deps.sh
+
+demo: setup  # ends by writing output/report/index.html and the dataset card output/README.md
 	$(VENV)/bin/policyarchive demo --out output
 
 test: setup
