@@ -101,3 +101,7 @@ def test_card_body_lists_runs_counts_and_every_column(small_output: Path) -> Non
 def test_card_of_an_empty_directory_is_still_valid(tmp_path: Path) -> None:
     meta = header(render_card(tmp_path))
     assert meta["configs"] == []
+
+
+def test_card_is_readable_by_others(small_output: Path) -> None:
+    assert write_card(small_output).stat().st_mode & 0o044 == 0o044

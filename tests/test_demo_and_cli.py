@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.browser import check_page, find_chromium
 from tests.crawl import read, run_cli, run_scrapy
 
 
@@ -27,6 +28,16 @@ def test_demo_runs_offline_and_exports(tmp_path: Path) -> None:
     md = tmp_path / "md"
     assert run_cli("export", str(out), str(md)).returncode == 0
     assert len(list(md.rglob("*.md"))) == len(policies)
+    # the demo ends with the report, which a real browser renders, and the dataset card
+    assert "report: " in proc.stdout and (out / "README.md").exists()
+    index = out / "report" / "index.html"
+    pngs = sorted(index.parent.glob("*.png"))
+    assert {p.stem for p in pngs} >= {"coverage", "words", "changes", "laws", "timeline"}
+    chromium = find_chromium()
+    if chromium is not None:  # tests/test_report.py says so when it is missing
+        page = check_page(chromium, index)
+        assert page.errors == [] and len(page.images) == len(pngs)
+        assert all(i["complete"] and i["width"] > 0 for i in page.images)
 
 
 def test_export_of_a_missing_output_is_a_clear_error(tmp_path: Path) -> None:

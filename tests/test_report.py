@@ -255,3 +255,18 @@ def test_browser_check_sees_a_broken_page(tmp_path: Path) -> None:
     check = check_page(CHROMIUM, page)
     assert check.images == [{"alt": "bad", "complete": True, "width": 0, "height": 0}]
     assert any("boom" in e for e in check.errors)
+
+
+def test_capture_snapshots_are_ordered_in_time_and_drawn(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    labels = ["20100305120000", "20091218024508", "20090101000000", "20121231235959"]
+    write_rows(
+        out,
+        "policies",
+        [(s, policy_row("a.example", s, A1 if s < "2011" else A2)) for s in labels],
+    )
+    report = build_report(out)
+    words_table = next(s for s in report.sections if s.name == "words").tables[0][1]
+    assert list(words_table.index) == sorted(labels)
+    assert csv(out, "changes")["sites_changed"].tolist() == [0, 0, 0, 1]
+    assert len(report.figures) == 5

@@ -8,8 +8,10 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
 from pipelines.storage.parquet import verify_manifest_files
+from pipelines.storage.read import part_files
 from tests.crawl import read, run_cli, run_scrapy
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -230,4 +232,11 @@ def test_scrapy_door_gives_the_same_documents(
     a = read(out, "policies")[key].sort_values(key).reset_index(drop=True)
     b = read(tmp_path, "policies")[key].sort_values(key).reset_index(drop=True)
     assert a.equals(b)
+    # the run ends by writing the dataset card, whose configs find every part file
+    card = (tmp_path / "README.md").read_text(encoding="utf-8")
+    meta = yaml.safe_load(card[4:].partition("\n---\n")[0])
+    configs = {c["config_name"]: c["data_files"][0]["path"] for c in meta["configs"]}
+    assert set(configs) >= {"policies", "clauses", "fetches"}
+    for name, glob in configs.items():
+        assert sorted(tmp_path.glob(glob)) == part_files(tmp_path, name) != []
     shutil.rmtree(tmp_path)

@@ -39,7 +39,6 @@ from scrapy.exceptions import CloseSpider
 from pipelines.items import Document, FetchRecord, PolicyPage
 from pipelines.process import release_free_memory
 from pipelines.steps.drops import Refused
-from pipelines.storage.card import write_card
 from pipelines.storage.parquet import (
     TMP_PREFIX,
     DatasetWriter,
@@ -469,6 +468,9 @@ class ParquetPipeline:
 
     def _write_card(self) -> None:
         """Rewrite the dataset card (<out>/README.md), still under the output's lock."""
+        # imported here: pyarrow.dataset is needed only now, not for the whole crawl
+        from pipelines.storage.card import write_card
+
         try:
             write_card(self.out_dir)
         except Exception:  # the data is safe; a card that cannot be written is still an error

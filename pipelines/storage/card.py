@@ -506,7 +506,8 @@ def render_card(out_dir: str | Path) -> str:
         "```",
         "",
         "The `snapshot` column comes from the directory name (`snapshot=2009H2`): pandas and "
-        "pyarrow add it when they read the dataset directory.",
+        "pyarrow add it when they read the dataset directory; `datasets` does not (read "
+        "`captured_at`, or join on `policy_id`).",
         "",
         "## Datasets",
         "",
@@ -555,6 +556,7 @@ def write_card(out_dir: str | Path) -> Path:
     fd, tmp = tempfile.mkstemp(prefix=".tmp-card-", dir=out)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         fh.write(text)
+    os.chmod(tmp, 0o644)  # mkstemp makes it private; the card is for reading
     os.replace(tmp, path)
     logger.info("dataset card written to %s", path)
     return path
