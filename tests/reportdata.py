@@ -111,6 +111,9 @@ def write_rows(
     every key, else one part per snapshot with the schema extended by the new fields."""
     schema = DATASETS[dataset]
     keys = {k for _, row in rows for k in row}
+    # columns other branches add as required get a neutral value (this test is not about them)
+    defaults = {f.name: _neutral(f.type) for f in schema if not f.nullable and f.name not in keys}
+    rows = [(snapshot, {**defaults, **row}) for snapshot, row in rows]
     if keys <= set(schema.names):
         writer = DatasetWriter(out, run_id)
         for snapshot, row in rows:
@@ -127,6 +130,20 @@ def write_rows(
         part = out / dataset / f"snapshot={snapshot}" / f"part-{run_id}-00000.parquet"
         part.parent.mkdir(parents=True, exist_ok=True)
         pq.write_table(pa.Table.from_pylist(group, schema=schema), part)
+
+
+def _neutral(t: pa.DataType) -> Any:
+    if pa.types.is_string(t):
+        return ""
+    if pa.types.is_boolean(t):
+        return False
+    if pa.types.is_integer(t) or pa.types.is_floating(t):
+        return 0
+    if pa.types.is_list(t):
+        return []
+    if pa.types.is_timestamp(t):
+        return datetime(2000, 1, 1, tzinfo=UTC)
+    return None
 
 
 def write_changes(out: Path, rows: list[dict[str, Any]], run_id: str = "r1") -> None:

@@ -185,18 +185,21 @@ def change_share(table: pd.DataFrame, substantive_known: bool) -> bytes:
 
 def _mark_events(ax: Axes, lo: datetime, hi: datetime) -> int:
     events = events_in(lo, hi)
+    middle = lo + (hi - lo) / 2
     for i, e in enumerate(events):
         when = datetime(e.when.year, e.when.month, e.when.day, tzinfo=UTC)
         ax.axvline(when, color="#555555", linestyle="--", linewidth=1)
+        # labels of the right half go left of their line, so none runs off the axes
         ax.text(
             when,
-            0.98 - 0.09 * (i % 3),
-            f" {e.label} ({e.when.isoformat()})",
+            0.98 - 0.07 * (i % 4),
+            f" {e.label} ({e.when.isoformat()}) ",
             transform=ax.get_xaxis_transform(),
             fontsize=8,
             va="top",
-            ha="left",
+            ha="right" if when > middle else "left",
             color="#333333",
+            bbox={"facecolor": "white", "edgecolor": "none", "alpha": 0.8, "pad": 1},
         )
     return len(events)
 
@@ -319,10 +322,14 @@ def timeline(tl: Timeline) -> bytes:
     shown = (
         f"all {tl.total_sites} sites"
         if len(sites) == tl.total_sites
-        else f"{len(sites)} of {tl.total_sites:,} sites, those with the most changes"
+        else f"{len(sites)} of {tl.total_sites:,} sites: those with the most changes"
     )
-    sized = "share of words changed" if m["share_changed"].notna().any() else "text changed"
-    ax.set_title(f"Versions per site ({shown}); large marks: {sized}")
+    sized = (
+        "mark area: share of words changed"
+        if m["share_changed"].notna().any()
+        else "large mark: text changed"
+    )
+    ax.set_title(f"Versions per site ({shown})\n{sized}", fontsize=11)
     kinds = [k for k in KIND_COLORS if k in set(m["kind"]) and k != "reextracted"]
     handles = [
         Line2D(

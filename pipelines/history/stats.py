@@ -193,13 +193,20 @@ def version_changes(inputs: Inputs) -> tuple[pd.DataFrame, str]:
     and substantive is unknown). The second value names the basis.
     """
     ch = inputs.changes
-    if ch is not None and not ch.empty:
+    if ch is not None and not ch.empty and {"site", "to_policy_id", "kind"} <= set(ch.columns):
+        pol = inputs.policies.drop_duplicates("policy_id").set_index("policy_id")
+        captured = (
+            ch["to_captured_at"]
+            if "to_captured_at" in ch.columns
+            else ch["to_policy_id"].map(pol["captured_at"])
+        )
         rows = pd.DataFrame(
             {
                 "site": ch["site"],
-                "source": ch["source"],
-                "snapshot": ch["to_snapshot"].astype(str),
-                "captured_at": ch["to_captured_at"],
+                "source": ch["source"] if "source" in ch.columns else "",
+                # the dataset is partitioned by the later version's snapshot
+                "snapshot": ch["snapshot"].astype(str),
+                "captured_at": captured,
                 "policy_id": ch["to_policy_id"],
                 "kind": ch["kind"],
             }
@@ -242,10 +249,11 @@ def change_share(inputs: Inputs) -> tuple[pd.DataFrame, str]:
     changed (any change) and changed substantively (None when unknown)."""
     rows, basis = version_changes(inputs)
     order = ordered_snapshots(inputs.policies["snapshot"])
-    rows = rows[rows["kind"] != "reextracted"]
+    rows = rows[rows["kind"] != "reextracted"].assign(
+        substantive=lambda r: r["substantive"].fillna(False).astype(bool)
+    )
     per_site = rows.groupby(["snapshot", "site"]).agg(
-        changed=("changed", "any"),
-        substantive=("substantive", lambda s: bool(s.fillna(False).astype(bool).any())),
+        changed=("changed", "any"), substantive=("substantive", "any")
     )
     g = per_site.groupby(level="snapshot")
     out = pd.DataFrame(
@@ -335,9 +343,10 @@ def timeline(inputs: Inputs, max_sites: int = 40) -> Timeline:
     words_by_id = pol.set_index("policy_id")["word_count"]
     base = marks["policy_id"].map(words_by_id).astype("Float64").clip(lower=1)
     marks["share_changed"] = (marks["words_changed"].astype("Float64") / base).clip(upper=1.0)
+    marks["is_change"] = ~marks["kind"].isin(NO_CHANGE_KINDS | {"first"})
     per_site = marks.groupby("site").agg(
         versions=("policy_id", "size"),
-        changes=("kind", lambda k: int((~k.isin(NO_CHANGE_KINDS | {"first"})).sum())),
+        changes=("is_change", "sum"),
         first_capture=("captured_at", "min"),
         last_capture=("captured_at", "max"),
     )
@@ -347,7 +356,7 @@ def timeline(inputs: Inputs, max_sites: int = 40) -> Timeline:
     shown = per_site.head(max_sites)
     marks = marks[marks["site"].isin(set(shown["site"]))]
     return Timeline(
-        marks=marks.drop(columns=["source"]).reset_index(drop=True),
+        marks=marks.drop(columns=["source", "is_change"]).reset_index(drop=True),
         sites=shown.set_index("site"),
         total_sites=len(per_site),
     )
