@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from crawler.args import ArgumentError, LiveArgs, WaybackArgs
+from crawler.commands import changes as changes_command
 from crawler.commands import report
 from crawler.sites import SitesFileError
 from pipelines.history.periods import EVERY_CHOICES
@@ -259,6 +260,8 @@ def parser() -> argparse.ArgumentParser:
     _common(d, out_required=False)
     d.set_defaults(func=cmd_demo)
     report.add_parser(sub)
+
+    changes_command.add_parser(sub)
     return p
 
 

@@ -78,6 +78,7 @@ def _attr_dict(a: Attributes) -> dict[str, Any]:
 
 def process_page(page: PolicyPage, *, min_policy_score: float = 0.5) -> Processed:
     """Extract, detect, segment, classify and extract attributes; raise NotAPolicy on refusal."""
+    from pipelines.history.simhash import simhash
     from pipelines.text.attributes import (
         Attributes,
         extract_attributes,
@@ -169,6 +170,7 @@ def process_page(page: PolicyPage, *, min_policy_score: float = 0.5) -> Processe
         "clause_count": len(clause_rows),
         "categories": [c for c in CATEGORIES if c in covered],
         **_attr_dict(summary),
+        "simhash": simhash(extracted.text),
         "run_id": page.run_id,
     }
     return Processed(policy=policy, clauses=clause_rows)

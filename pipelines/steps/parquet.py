@@ -464,6 +464,7 @@ class ParquetPipeline:
         if self.writer is None or self.state is None:
             return  # never opened (output locked)
         self.commit()
+        self._update_changes()
         self.closed_cleanly = True
 
     def _write_card(self) -> None:
@@ -475,6 +476,22 @@ class ParquetPipeline:
             write_card(self.out_dir)
         except Exception:  # the data is safe; a card that cannot be written is still an error
             logger.exception("the dataset card %s/README.md was not rewritten", self.out_dir)
+
+    def _update_changes(self) -> None:
+        """Add the ``changes`` rows of the versions this run stored (still under the lock)."""
+        assert self.writer is not None
+        from pipelines.history.maintain import update_changes
+
+        try:
+            result = update_changes(self.out_dir, self.run_id)
+        except Exception:
+            # the crawl's own rows are committed; `policyarchive changes OUT` can redo this
+            logger.exception("could not bring the changes datasets up to date")
+            return
+        self.writer.row_counts["changes"] += result.changes_added
+        self.writer.row_counts["clause_changes"] += result.clause_changes_added
+        self.stats.set_value("policyarchive/changes/added", result.changes_added)
+        self.stats.set_value("policyarchive/changes/removed", result.changes_removed)
 
     def spider_closed(self, spider: Any, reason: str) -> None:
         """Write the run manifest. Scrapy says why the run ended only here, after the

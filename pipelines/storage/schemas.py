@@ -45,6 +45,7 @@ POLICIES = pa.schema(
         pa.field("clause_count", pa.int32(), nullable=False),
         pa.field("categories", STRLIST),
         *ATTRIBUTE_FIELDS,
+        pa.field("simhash", pa.int64()),  # pipelines/history/simhash.py
         pa.field("run_id", pa.string(), nullable=False),
     ]
 )
@@ -81,4 +82,62 @@ FETCHES = pa.schema(
     ]
 )
 
-DATASETS: dict[str, pa.Schema] = {"policies": POLICIES, "clauses": CLAUSES, "fetches": FETCHES}
+
+def _attribute_change_fields() -> list[pa.Field]:
+    out = []
+    for f in ATTRIBUTE_FIELDS:
+        out += [pa.field(f"{f.name}_gained", f.type), pa.field(f"{f.name}_lost", f.type)]
+    return out
+
+
+# Derived from policies + clauses (pipelines/history/): one row per consecutive pair of a
+# site's versions, partitioned by the later version's snapshot.
+CHANGES = pa.schema(
+    [
+        pa.field("site", pa.string(), nullable=False),
+        pa.field("source", pa.string(), nullable=False),
+        pa.field("from_policy_id", pa.string(), nullable=False),
+        pa.field("to_policy_id", pa.string(), nullable=False),
+        pa.field("from_snapshot", pa.string(), nullable=False),
+        pa.field("to_snapshot", pa.string(), nullable=False),
+        pa.field("from_captured_at", TS, nullable=False),
+        pa.field("to_captured_at", TS, nullable=False),
+        pa.field("gap_periods", pa.int32()),
+        pa.field("kind", pa.string(), nullable=False),
+        pa.field("simhash_distance", pa.int8(), nullable=False),
+        pa.field("words_added", pa.int32(), nullable=False),
+        pa.field("words_removed", pa.int32(), nullable=False),
+        pa.field("clauses_added", pa.int32(), nullable=False),
+        pa.field("clauses_removed", pa.int32(), nullable=False),
+        pa.field("clauses_modified", pa.int32(), nullable=False),
+        pa.field("clauses_unchanged", pa.int32(), nullable=False),
+        pa.field("categories_gained", STRLIST),
+        pa.field("categories_lost", STRLIST),
+        *_attribute_change_fields(),
+        pa.field("from_stated_date", pa.date32()),
+        pa.field("to_stated_date", pa.date32()),
+    ]
+)
+
+CLAUSE_CHANGES = pa.schema(
+    [
+        pa.field("site", pa.string(), nullable=False),
+        pa.field("from_policy_id", pa.string(), nullable=False),
+        pa.field("to_policy_id", pa.string(), nullable=False),
+        pa.field("op", pa.string(), nullable=False),
+        pa.field("from_clause_id", pa.string()),
+        pa.field("to_clause_id", pa.string()),
+        pa.field("similarity", pa.float32()),
+        pa.field("categories_before", STRLIST),
+        pa.field("categories_after", STRLIST),
+    ]
+)
+
+HISTORY_DATASETS: dict[str, pa.Schema] = {"changes": CHANGES, "clause_changes": CLAUSE_CHANGES}
+
+DATASETS: dict[str, pa.Schema] = {
+    "policies": POLICIES,
+    "clauses": CLAUSES,
+    "fetches": FETCHES,
+    **HISTORY_DATASETS,
+}
