@@ -117,19 +117,43 @@ class Version:
     _feat: dict[str, Any] | None = field(default=None, repr=False)
 
     def features(self) -> dict[str, Any]:
-        """Hashes computed once per version (a version is in two pairs)."""
+        """Derived values, each computed once and only when a comparison needs it (a version
+        is in two pairs; most pairs are settled by comparing texts)."""
         if self._feat is None:
-            words = words_of(self.text)
-            masked = masked_words(self.text)
-            sh = self.simhash if self.simhash is not None else simhash_words(masked)
-            self._feat = {
-                "text": hashlib.blake2b(self.text.encode(), digest_size=16).digest(),
-                "words": words,
-                "words_hash": _digest(words),
-                "masked_hash": _digest(masked),
-                "simhash": sh,
-            }
+            self._feat = {}
         return self._feat
+
+    def _get(self, name: str) -> Any:
+        f = self.features()
+        if name not in f:
+            if name == "words":
+                f[name] = words_of(self.text)
+            elif name == "words_hash":
+                f[name] = _digest(self._get("words"))
+            elif name == "masked":
+                f[name] = masked_words(self.text)
+            elif name == "masked_hash":
+                f[name] = _digest(self._get("masked"))
+            elif name == "simhash":
+                sh = self.simhash
+                f[name] = sh if sh is not None else simhash_words(self._get("masked"))
+        return f[name]
+
+    @property
+    def words(self) -> list[str]:
+        return self._get("words")  # type: ignore[no-any-return]
+
+    @property
+    def words_hash(self) -> str:
+        return self._get("words_hash")  # type: ignore[no-any-return]
+
+    @property
+    def masked_hash(self) -> str:
+        return self._get("masked_hash")  # type: ignore[no-any-return]
+
+    @property
+    def simhash_value(self) -> int:
+        return self._get("simhash")  # type: ignore[no-any-return]
 
 
 def order_key(v: Any) -> tuple[Any, ...]:
@@ -214,6 +238,8 @@ def _contained(part: set[str], whole: set[str]) -> float:
 
 def match_clauses(old: Sequence[Clause], new: Sequence[Clause]) -> tuple[list[ClauseOp], int]:
     """Clause operations from ``old`` to ``new`` and the number of unchanged clauses."""
+    if len(old) == len(new) and all(x.text == y.text for x, y in zip(old, new, strict=True)):
+        return [], len(old)
     oh, nh = [c.hash for c in old], [c.hash for c in new]
     if oh == nh:
         return [], len(old)
@@ -340,21 +366,20 @@ def _diff_list(before: Sequence[Any], after: Sequence[Any]) -> tuple[list[Any], 
     return sorted(a - b), sorted(b - a)
 
 
-def kind_of(a: Version, b: Version, earlier_words: set[str]) -> str:
-    """The pair's kind (precedence in the module docstring); ``earlier_words`` holds the word
-    hashes of the versions before ``a``."""
-    fa, fb = a.features(), b.features()
+def kind_of(a: Version, b: Version, earlier: Sequence[Version] = ()) -> str:
+    """The pair's kind (precedence in the module docstring); ``earlier``: the versions
+    before ``a``."""
     if a.captured_at == b.captured_at and a.content_digest == b.content_digest:
         return "reextracted"
-    if fa["text"] == fb["text"]:
+    if a.text == b.text:
         return "identical"
-    if fa["words_hash"] == fb["words_hash"]:
+    if a.words_hash == b.words_hash:
         return "cosmetic"
-    if fb["words_hash"] in earlier_words:
+    if any(v.words_hash == b.words_hash for v in earlier):
         return "revert"
-    if fa["masked_hash"] == fb["masked_hash"]:
+    if a.masked_hash == b.masked_hash:
         return "date_only"
-    if distance(fa["simhash"], fb["simhash"]) <= NEAR_DUPLICATE_BITS:
+    if distance(a.simhash_value, b.simhash_value) <= NEAR_DUPLICATE_BITS:
         return "near_duplicate"
     return "substantive"
 
@@ -362,18 +387,17 @@ def kind_of(a: Version, b: Version, earlier_words: set[str]) -> str:
 def compare(
     a: Version,
     b: Version,
-    earlier_words: set[str] = frozenset(),  # type: ignore[assignment]
+    earlier: Sequence[Version] = (),
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """The ``changes`` row and the ``clause_changes`` rows of one consecutive pair."""
-    fa, fb = a.features(), b.features()
-    kind = kind_of(a, b, earlier_words)
+    kind = kind_of(a, b, earlier)
     ops, unchanged = match_clauses(a.clauses, b.clauses)
-    if fa["text"] == fb["text"]:
+    if a.text == b.text:
         added = removed = 0
     elif a.clauses and b.clauses:
         added, removed = _word_diff(_changed_words(ops, "old"), _changed_words(ops, "new"))
     else:
-        added, removed = _word_diff(fa["words"], fb["words"])
+        added, removed = _word_diff(a.words, b.words)
     counts = Counter(op.op for op in ops)
     row: dict[str, Any] = {
         "site": b.site,
@@ -386,7 +410,7 @@ def compare(
         "to_captured_at": b.captured_at,
         "gap_periods": gap_periods(a.snapshot, b.snapshot),
         "kind": kind,
-        "simhash_distance": distance(fa["simhash"], fb["simhash"]),
+        "simhash_distance": distance(a.simhash_value, b.simhash_value),
         "words_added": added,
         "words_removed": removed,
         "clauses_added": counts["added"],
@@ -422,9 +446,9 @@ def site_changes(
     """Rows of every consecutive pair of one site and source (or only of the pair keys in
     ``only``): the same rows however the versions arrived."""
     seq = ordered(versions)
-    earlier: set[str] = set()
+    earlier: list[Version] = []
     for k in range(1, len(seq)):
         a, b = seq[k - 1], seq[k]
         if only is None or (a.policy_id, b.policy_id) in only:
             yield compare(a, b, earlier)
-        earlier.add(a.features()["words_hash"])
+        earlier.append(a)

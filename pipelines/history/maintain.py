@@ -45,7 +45,7 @@ from pipelines.storage.schemas import DATASETS, POLICIES
 
 logger = logging.getLogger(__name__)
 
-BATCH_VERSIONS = 1000
+BATCH_VERSIONS = 400
 PairKey = tuple[str, str]
 _PARTITIONING = ds.partitioning(pa.schema([("snapshot", pa.string())]), flavor="hive")
 _KEY_COLUMNS = ["site", "source", "policy_id", "snapshot", "captured_at", "content_digest"]
@@ -181,6 +181,19 @@ def _version_columns() -> list[str]:
     return cols
 
 
+def _read(dataset: ds.Dataset, columns: list[str], wanted: ds.Expression) -> pa.Table:
+    # one fragment and batch at a time: the default read-ahead holds many decoded text row
+    # groups in flight, and memory would grow with the dataset instead of the batch
+    scanner = dataset.scanner(
+        columns=columns,
+        filter=wanted,
+        use_threads=False,
+        batch_readahead=1,
+        fragment_readahead=1,
+    )
+    return scanner.to_table()
+
+
 def read_versions(out_dir: Path, sites: list[str]) -> Iterator[list[Version]]:
     """The versions (with clauses) of ``sites``, one list per site and source."""
     policies = open_dataset(out_dir, "policies")
@@ -188,12 +201,10 @@ def read_versions(out_dir: Path, sites: list[str]) -> Iterator[list[Version]]:
         return
     clauses = open_dataset(out_dir, "clauses")
     wanted = ds.field("site").isin(sites)
-    table = policies.to_table(columns=_version_columns(), filter=wanted)
+    table = _read(policies, _version_columns(), wanted)
     by_policy: dict[str, list[Clause]] = defaultdict(list)
     if clauses is not None:
-        ct = clauses.to_table(
-            columns=["policy_id", "clause_id", "position", "text", "categories"], filter=wanted
-        )
+        ct = _read(clauses, ["policy_id", "clause_id", "position", "text", "categories"], wanted)
         ct = ct.take(pc.sort_indices(ct, [("policy_id", "ascending"), ("position", "ascending")]))
         cols = [ct.column(i).to_pylist() for i in range(ct.num_columns)]
         seen: set[tuple[str, str]] = set()

@@ -61,16 +61,19 @@ _BITS = np.arange(64, dtype=np.uint64)
 def masked_words(text: str) -> list[str]:
     """Steps 1–2 of the recipe: the lowercased words with URLs, e-mails, numbers and months
     masked. Also the word sequence ``changes`` compares for ``date_only``."""
-    text = _EMAIL_RE.sub(" <email> ", _URL_RE.sub(" <url> ", text.lower()))
-    out = []
-    for w in WORD_RE.findall(text):
-        if _DIGIT_RE.search(w):
-            out.append("<num>")
-        elif w in MONTHS:
-            out.append("<month>")
-        else:
-            out.append(w)
-    return out
+    text = text.lower()
+    # the substitutions only where they can match: each costs a pass over the text
+    if "http" in text or "www." in text:
+        text = _URL_RE.sub(" <url> ", text)
+    if "@" in text:
+        text = _EMAIL_RE.sub(" <email> ", text)
+    return [_mask(w) if w in MONTHS or not w.isalpha() else w for w in WORD_RE.findall(text)]
+
+
+def _mask(word: str) -> str:
+    if word in MONTHS:
+        return "<month>"
+    return "<num>" if _DIGIT_RE.search(word) else word
 
 
 @lru_cache(maxsize=200_000)
