@@ -6,7 +6,7 @@ Generates ``sites x versions`` policy versions (real-looking paragraphs, edited 
 half-year to the next the way policies are: mostly unchanged, some date-only edits,
 inserted, reworded, removed and reordered paragraphs), writes them as the ``policies`` and
 ``clauses`` datasets, then times :func:`pipelines.history.maintain.rebuild_changes` over them.
-Prints ``changes_versions_per_s`` (versions / rebuild seconds), the peak resident memory of
+Prints ``changes_versions_per_s`` (versions / CPU seconds of the rebuild, one core), the peak resident memory of
 the rebuild, and ``simhash_docs_per_s``; merges ``changes_versions_per_s`` into
 bench/results.json. Goal: 10,000 versions of 1,000 sites in under a minute.
 """
@@ -196,7 +196,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         cpu_seconds = time.process_time() - began_cpu
         rss_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     values = {
-        "changes_versions_per_s": round(n / seconds, 1),
+        # CPU seconds of the one process: the number does not depend on what else the
+        # machine runs (wall time is printed beside it)
+        "changes_versions_per_s": round(n / cpu_seconds, 1),
+        "changes_versions_per_wall_s": round(n / seconds, 1),
         "changes_seconds": round(seconds, 2),
         "changes_cpu_seconds": round(cpu_seconds, 2),
         "changes_versions": n,

@@ -1,6 +1,6 @@
 """``make bench``: every throughput benchmark, side by side in one run, on the real pages.
 
-    .venv/bin/python bench/run.py [--quick] [--only docs,crawl,memory,wayback,classify]
+    .venv/bin/python bench/run.py [--quick] [--only docs,crawl,memory,wayback,classify,changes]
 
 Writes bench/results.json (merging: other benchmarks keep their keys) and prints a table.
 Skips with a message when the real-world corpora (../shared/data or $POLICYARCHIVE_DATA)
@@ -30,7 +30,7 @@ logger = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results.json"
 MEMO = "bench.memo.process_page_memo"
-ALL = ("classify", "docs", "crawl", "memory", "wayback")
+ALL = ("classify", "docs", "crawl", "memory", "wayback", "changes")
 
 
 def merge_results(values: dict[str, object]) -> None:
@@ -126,6 +126,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         results["wayback_requests_per_new_version"] = w["requests_per_new_version"]
         notes["wayback"] = w
 
+    if "changes" in only:
+        sites = 200 if quick else 1000
+        print(f"bench: changes of {sites} sites x 10 versions, one core ...", flush=True)
+        done = _py("bench/bench_changes.py", "--sites", str(sites), "--no-merge")
+        if done.returncode != 0:
+            print(done.stderr[-2000:], file=sys.stderr)
+            return 1
+        d = json.loads(done.stdout.strip().splitlines()[-1])
+        results["changes_versions_per_s"] = d["changes_versions_per_s"]
+        notes["changes"] = d
+
     notes["seconds"] = round(time.monotonic() - began, 1)
     results["bench_notes"] = notes
     merge_results(results)
@@ -137,6 +148,8 @@ GOALS = {
     "ratio_pipeline_vs_extract": ("≥ 0.85", lambda v: v >= 0.85),
     "ratio_pool_vs_inline": ("≥ 1.6", lambda v: v >= 1.6),
     "wayback_requests_per_new_version": ("≤ 1.2", lambda v: v <= 1.2),
+    # 10,000 versions in under a minute
+    "changes_versions_per_s": ("≥ 167", lambda v: v >= 10_000 / 60),
 }
 
 
@@ -151,6 +164,7 @@ def print_table(r: dict[str, object]) -> None:
         "extract_only_docs_per_s",
         "pipeline_docs_per_s",
         "ratio_pipeline_vs_extract",
+        "changes_versions_per_s",
     ):
         if key in r:
             add(key, r[key], _goal(key, r[key]))

@@ -18,8 +18,10 @@ exactly those of the sites it stored versions for, so a rerun that stores nothin
 nothing. :func:`rebuild_changes` recomputes everything into fresh files, then removes the old
 ones; its rows equal those incremental maintenance leaves.
 
-Text is read per batch of sites (``BATCH_VERSIONS`` versions at a time, pyarrow filters on
-``site``), so memory stays flat however large the output directory grows.
+Text is read per batch of sites (``BATCH_VERSIONS`` versions at a time), from only the row
+groups that hold them (found by the light scan), so memory stays flat however large the
+output directory grows; batches follow the order the files hold the sites in, so each row
+group is decoded about once when a crawl wrote its sites together.
 """
 
 from __future__ import annotations
@@ -35,7 +37,6 @@ from typing import NamedTuple
 
 import pyarrow as pa
 import pyarrow.compute as pc
-import pyarrow.dataset as ds
 import pyarrow.parquet as pq
 
 from pipelines.categories import ATTRIBUTE_NAMES
@@ -47,8 +48,6 @@ logger = logging.getLogger(__name__)
 
 BATCH_VERSIONS = 400
 PairKey = tuple[str, str]
-_PARTITIONING = ds.partitioning(pa.schema([("snapshot", pa.string())]), flavor="hive")
-_KEY_COLUMNS = ["site", "source", "policy_id", "snapshot", "captured_at", "content_digest"]
 
 
 class _Row(NamedTuple):
@@ -71,37 +70,67 @@ class ChangesResult:
     kinds: Counter[str] = field(default_factory=Counter)
 
 
-def open_dataset(out_dir: Path, name: str) -> ds.Dataset | None:
-    base = Path(out_dir) / name
-    if not base.is_dir():
-        return None
-    schema = DATASETS[name].append(pa.field("snapshot", pa.string()))
-    # an explicit schema: files written before a column existed read it as null
-    return ds.dataset(base, format="parquet", schema=schema, partitioning=_PARTITIONING)
+Location = tuple[Path, int]  # a part file and one of its row groups
 
 
-def _policy_index(out_dir: Path) -> dict[tuple[str, str], list[_Row]]:
-    dataset = open_dataset(out_dir, "policies")
+def _snapshot_of(path: Path) -> str:
+    return path.parent.name.removeprefix("snapshot=")
+
+
+def _row_groups(
+    out_dir: Path, name: str, columns: list[str]
+) -> Iterator[tuple[Location, pa.Table]]:
+    """Every row group of a dataset's part files, in file order, a few columns only."""
+    for path in _part_files(out_dir, name):
+        pf = pq.ParquetFile(path)
+        for i in range(pf.num_row_groups):
+            yield (path, i), pf.read_row_group(i, columns=columns)
+
+
+def _policy_index(
+    out_dir: Path,
+) -> tuple[dict[tuple[str, str], list[_Row]], dict[str, list[Location]]]:
+    """Key columns of every policy row, grouped by site and source; where each site's rows are."""
     groups: dict[tuple[str, str], list[_Row]] = defaultdict(list)
-    if dataset is None:
-        return groups
-    table = dataset.to_table(columns=[*_KEY_COLUMNS, "run_id"])
-    cols = [table.column(c).to_pylist() for c in [*_KEY_COLUMNS, "run_id"]]
-    for values in zip(*cols, strict=True):
-        row = _Row(*values)
-        groups[(row.site, row.source)].append(row)
-    return groups
+    where: dict[str, list[Location]] = defaultdict(list)
+    names = ["site", "source", "policy_id", "captured_at", "content_digest", "run_id"]
+    for loc, t in _row_groups(out_dir, "policies", names):
+        snapshot = _snapshot_of(loc[0])
+        cols = [t.column(c).to_pylist() for c in names]
+        seen: set[str] = set()
+        for site, source, pid, captured, digest, run in zip(*cols, strict=True):
+            groups[(site, source)].append(_Row(site, source, pid, snapshot, captured, digest, run))
+            if site not in seen:
+                seen.add(site)
+                where[site].append(loc)
+    return groups, where
 
 
-def expected_pairs(out_dir: Path) -> tuple[dict[PairKey, str], dict[tuple[str, str], int]]:
-    """Every pair key that should exist → its site; and the number of versions per site."""
+def _site_locations(out_dir: Path, name: str) -> dict[str, list[Location]]:
+    where: dict[str, list[Location]] = defaultdict(list)
+    for loc, t in _row_groups(out_dir, name, ["site"]):
+        for site in pc.unique(t.column("site")).to_pylist():
+            where[site].append(loc)
+    return where
+
+
+@dataclass
+class Index:
+    expected: dict[PairKey, str]  # every pair key that should exist → its site
+    versions: Counter[str]  # versions per site, sites in the order the files hold them
+    where: dict[str, list[Location]]  # the policy row groups holding each site's rows
+
+
+def policy_index(out_dir: Path) -> Index:
+    """What the stored policies imply, from their key columns only (no text)."""
+    groups, where = _policy_index(out_dir)
     expected: dict[PairKey, str] = {}
-    versions: dict[tuple[str, str], int] = {}
-    for (site, source), rows in _policy_index(out_dir).items():
-        versions[(site, source)] = len(ordered(rows))
+    versions: Counter[str] = Counter({site: 0 for site in where})
+    for (site, _source), rows in groups.items():
+        versions[site] += len(ordered(rows))
         for a, b, _ in pair_keys(rows):
             expected[(a, b)] = site
-    return expected, versions
+    return Index(expected, versions, where)
 
 
 def _part_files(out_dir: Path, name: str) -> list[Path]:
@@ -167,7 +196,6 @@ def _version_columns() -> list[str]:
         "policy_id",
         "site",
         "source",
-        "snapshot",
         "captured_at",
         "content_digest",
         "text",
@@ -181,57 +209,63 @@ def _version_columns() -> list[str]:
     return cols
 
 
-def _read(dataset: ds.Dataset, columns: list[str], wanted: ds.Expression) -> pa.Table:
-    # one fragment and batch at a time: the default read-ahead holds many decoded text row
-    # groups in flight, and memory would grow with the dataset instead of the batch
-    scanner = dataset.scanner(
-        columns=columns,
-        filter=wanted,
-        use_threads=False,
-        batch_readahead=1,
-        fragment_readahead=1,
-    )
-    return scanner.to_table()
+def _read(
+    where: dict[str, list[Location]], sites: list[str], columns: list[str]
+) -> Iterator[tuple[Path, pa.Table]]:
+    """The rows of ``sites``, reading only the row groups that hold them (one at a time:
+    memory follows the batch, not the dataset)."""
+    wanted: dict[Path, set[int]] = defaultdict(set)
+    for site in sites:
+        for path, rg in where.get(site, []):
+            wanted[path].add(rg)
+    value_set = pa.array(sites, pa.string())
+    for path in sorted(wanted):
+        pf = pq.ParquetFile(path)
+        present = [c for c in columns if c in pf.schema_arrow.names]
+        for rg in sorted(wanted[path]):
+            t = pf.read_row_group(rg, columns=present)
+            yield path, t.filter(pc.is_in(t.column("site"), value_set=value_set))
 
 
-def read_versions(out_dir: Path, sites: list[str]) -> Iterator[list[Version]]:
+def read_versions(
+    sites: list[str],
+    policy_where: dict[str, list[Location]],
+    clause_where: dict[str, list[Location]],
+) -> Iterator[list[Version]]:
     """The versions (with clauses) of ``sites``, one list per site and source."""
-    policies = open_dataset(out_dir, "policies")
-    if policies is None or not sites:
-        return
-    clauses = open_dataset(out_dir, "clauses")
-    wanted = ds.field("site").isin(sites)
-    table = _read(policies, _version_columns(), wanted)
     by_policy: dict[str, list[Clause]] = defaultdict(list)
-    if clauses is not None:
-        ct = _read(clauses, ["policy_id", "clause_id", "position", "text", "categories"], wanted)
-        ct = ct.take(pc.sort_indices(ct, [("policy_id", "ascending"), ("position", "ascending")]))
-        cols = [ct.column(i).to_pylist() for i in range(ct.num_columns)]
-        seen: set[tuple[str, str]] = set()
+    seen: set[tuple[str, str]] = set()
+    clause_columns = ["site", "policy_id", "clause_id", "position", "text", "categories"]
+    for _, t in _read(clause_where, sites, clause_columns):
+        cols = [t.column(c).to_pylist() for c in clause_columns[1:]]
         for pid, cid, pos, text, cats in zip(*cols, strict=True):
             if (pid, cid) in seen:  # a re-extracted policy stores its clauses again
                 continue
             seen.add((pid, cid))
             by_policy[pid].append(Clause(cid, pos, text, cats or []))
+    for clauses in by_policy.values():
+        clauses.sort(key=lambda c: c.position)
     groups: dict[tuple[str, str], list[Version]] = defaultdict(list)
-    for r in table.to_pylist():
-        groups[(r["site"], r["source"])].append(
-            Version(
-                policy_id=r["policy_id"],
-                site=r["site"],
-                source=r["source"],
-                snapshot=r["snapshot"],
-                captured_at=r["captured_at"],
-                content_digest=r["content_digest"],
-                text=r["text"],
-                run_id=r["run_id"],
-                simhash=r["simhash"],
-                categories=r["categories"] or [],
-                attributes={n: r[n] or [] for n in ATTRIBUTE_NAMES},
-                stated_date=r.get("stated_date"),
-                clauses=by_policy.get(r["policy_id"], []),
+    for path, t in _read(policy_where, sites, _version_columns()):
+        snapshot = _snapshot_of(path)
+        for r in t.to_pylist():
+            groups[(r["site"], r["source"])].append(
+                Version(
+                    policy_id=r["policy_id"],
+                    site=r["site"],
+                    source=r["source"],
+                    snapshot=snapshot,
+                    captured_at=r["captured_at"],
+                    content_digest=r["content_digest"],
+                    text=r["text"],
+                    run_id=r["run_id"],
+                    simhash=r.get("simhash"),
+                    categories=r["categories"] or [],
+                    attributes={n: r.get(n) or [] for n in ATTRIBUTE_NAMES},
+                    stated_date=r.get("stated_date"),
+                    clauses=by_policy.get(r["policy_id"], []),
+                )
             )
-        )
     yield from groups.values()
 
 
@@ -249,28 +283,23 @@ def _batches(sites: dict[str, int], limit: int = BATCH_VERSIONS) -> Iterator[lis
 
 
 def _compute(
-    out_dir: Path,
-    run_id: str,
-    missing: dict[PairKey, str],
-    versions: dict[tuple[str, str], int],
-    result: ChangesResult,
+    out_dir: Path, run_id: str, index: Index, missing: set[PairKey], result: ChangesResult
 ) -> set[Path]:
     """Compute and write the missing pairs; the part files written."""
     if not missing:
         return set()
-    per_site: Counter[str] = Counter()
-    for (site, _source), n in versions.items():
-        per_site[site] += n
-    sites = {s: per_site[s] for s in sorted(set(missing.values()))}
+    todo = {index.expected[k] for k in missing}
+    sites = {s: n for s, n in index.versions.items() if s in todo}  # in file order
     result.sites = len(sites)
+    clause_where = _site_locations(out_dir, "clauses")
     # two writers: every clause_changes part is in place before the changes rows naming it
     # (the changes writer never publishes on its own before close)
     clause_writer = DatasetWriter(out_dir, run_id)
     change_writer = DatasetWriter(out_dir, run_id, max_file_bytes=1 << 62)
-    only = set(missing)
+    only = missing
     try:
         for batch in _batches(sites):
-            for site_versions in read_versions(out_dir, batch):
+            for site_versions in read_versions(batch, index.where, clause_where):
                 for row, clause_rows in site_changes(site_versions, only=only):
                     for c in clause_rows:
                         clause_writer.add("clause_changes", row["to_snapshot"], c)
@@ -291,10 +320,9 @@ def update_changes(out_dir: str | Path, run_id: str) -> ChangesResult:
     """Bring both datasets up to date with the policies (see the module docstring)."""
     out = Path(out_dir)
     result = ChangesResult()
-    expected, versions = expected_pairs(out)
-    kept = _prune(out, expected, result)
-    missing = {k: s for k, s in expected.items() if k not in kept}
-    _compute(out, run_id, missing, versions, result)
+    index = policy_index(out)
+    kept = _prune(out, index.expected, result)
+    _compute(out, run_id, index, set(index.expected) - set(kept), result)
     logger.info(
         "changes: %d pairs added (%d clause operations), %d stale rows removed",
         result.changes_added,
@@ -311,8 +339,8 @@ def rebuild_changes(out_dir: str | Path, run_id: str | None = None) -> ChangesRe
     old = _part_files(out, "changes") + _part_files(out, "clause_changes")
     DatasetWriter.clean_temporaries(out)
     result = ChangesResult()
-    expected, versions = expected_pairs(out)
-    new = _compute(out, run_id, expected, versions, result)
+    index = policy_index(out)
+    new = _compute(out, run_id, index, set(index.expected), result)
     for path in old:
         if path not in new:  # a rebuild in the same second reuses names
             path.unlink(missing_ok=True)
