@@ -6,9 +6,10 @@ Generates ``sites x versions`` policy versions (real-looking paragraphs, edited 
 half-year to the next the way policies are: mostly unchanged, some date-only edits,
 inserted, reworded, removed and reordered paragraphs), writes them as the ``policies`` and
 ``clauses`` datasets, then times :func:`pipelines.history.maintain.rebuild_changes` over them.
-Prints ``changes_versions_per_s`` (versions / CPU seconds of the rebuild, one core), the peak resident memory of
-the rebuild, and ``simhash_docs_per_s``; merges ``changes_versions_per_s`` into
-bench/results.json. Goal: 10,000 versions of 1,000 sites in under a minute.
+Prints ``changes_versions_per_s`` (versions / CPU seconds of the rebuild, one core), the
+peak resident memory of the rebuild, and ``simhash_docs_per_s``; merges
+``changes_versions_per_s`` into bench/results.json. Goal: 10,000 versions of 1,000 sites
+in under a minute.
 """
 
 from __future__ import annotations
