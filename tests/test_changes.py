@@ -3,6 +3,7 @@ incremental maintenance of the datasets against a rebuild (on Parquet written he
 
 from __future__ import annotations
 
+import json
 import shutil
 from datetime import UTC, datetime
 from pathlib import Path
@@ -21,7 +22,7 @@ from pipelines.history.changes import (
 )
 from pipelines.history.maintain import rebuild_changes, update_changes
 from pipelines.history.simhash import distance, simhash
-from pipelines.storage.parquet import DatasetWriter
+from pipelines.storage.parquet import DatasetWriter, verify_manifest_files
 from pipelines.storage.schemas import CHANGES, CLAUSE_CHANGES
 
 PARAS = [
@@ -250,6 +251,18 @@ def write_versions(out: Path, run_id: str, versions: list[Version]) -> None:
     w.close()
 
 
+def assert_listed(out: Path) -> None:
+    """history.json vouches for every part file of the derived datasets, and only those."""
+    files = json.loads((out / "history.json").read_text())["files"]
+    assert verify_manifest_files(out, files) == []
+    on_disk = {
+        str(p.relative_to(out))
+        for name in ("changes", "clause_changes")
+        for p in (out / name).glob("*/part-*.parquet")
+    }
+    assert {f["path"] for f in files} == on_disk
+
+
 def table(out: Path, name: str) -> pd.DataFrame:
     df = pd.read_parquet(out / name)
     df["snapshot"] = df["snapshot"].astype(str)
@@ -287,7 +300,9 @@ def test_incremental_equals_rebuild_and_gap_filled(tmp_path: Path, history: list
     assert list(changes.kind) == ["substantive", "substantive", "revert"]
     assert list(changes.snapshot) == ["2011H1", "2012H1", "2013H1"]
     incremental = (changes, table(out, "clause_changes"))
+    assert_listed(out)
     result = rebuild_changes(out)
+    assert_listed(out)
     assert result.changes_added == 3
     pd.testing.assert_frame_equal(incremental[0], table(out, "changes"))
     pd.testing.assert_frame_equal(incremental[1], table(out, "clause_changes"))
@@ -299,5 +314,6 @@ def test_incremental_equals_rebuild_and_gap_filled(tmp_path: Path, history: list
     assert len(pd.read_parquet(out / "changes")) == 6
     healed = update_changes(out, "run4")
     assert (healed.changes_added, healed.changes_removed) == (0, 3)
+    assert_listed(out)
     pd.testing.assert_frame_equal(incremental[0], table(out, "changes"))
     pd.testing.assert_frame_equal(incremental[1], table(out, "clause_changes"))

@@ -9,6 +9,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from pipelines.storage.parquet import verify_manifest_files
 from tests.crawl import read, run_cli
 from tests.test_wayback_e2e import version_of
 
@@ -100,6 +101,9 @@ def test_crawls_keep_changes_current(archive: str, tmp_path: Path) -> None:
     rerun = wayback(archive, out, "2005", "2014")
     assert rerun["counts"]["rows"]["changes"] == 0  # type: ignore[index]
     assert files(out) == stored
+    listing = json.loads((out / "history.json").read_text())["files"]
+    assert verify_manifest_files(out, listing) == []
+    assert {f["path"] for f in listing} == set(stored)
 
     # the command rebuilds the same rows from policies and clauses
     proc = run_cli("changes", str(out))

@@ -129,6 +129,11 @@ def assert_intact(out: Path) -> None:
         manifest = json.loads(m.read_text())
         assert verify_manifest_files(out, manifest["files"]) == [], m.name
     listed = {f["path"] for m in manifests for f in json.loads(m.read_text())["files"]}
+    # the derived changes datasets are vouched for by their own listing (a later run may
+    # rewrite them, so no run manifest can)
+    history = json.loads((out / "history.json").read_text())["files"]
+    assert verify_manifest_files(out, history) == []
+    listed |= {f["path"] for f in history}
     on_disk = {str(p.relative_to(out)) for p in out.glob("*/*/part-*.parquet")}
     assert on_disk == listed  # no file without a manifest that vouches for it
     pol = read(out, "policies")

@@ -26,6 +26,7 @@ group is decoded about once when a crawl wrote its sites together.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from collections import Counter, defaultdict
@@ -33,7 +34,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -41,12 +42,13 @@ import pyarrow.parquet as pq
 
 from pipelines.categories import ATTRIBUTE_NAMES
 from pipelines.history.changes import Clause, Version, ordered, pair_keys, site_changes
-from pipelines.storage.parquet import TMP_PREFIX, DatasetWriter, fsync_dir
-from pipelines.storage.schemas import DATASETS, POLICIES
+from pipelines.storage.parquet import TMP_PREFIX, DatasetWriter, fsync_dir, sha256_file
+from pipelines.storage.schemas import DATASETS, HISTORY_DATASETS, POLICIES
 
 logger = logging.getLogger(__name__)
 
 BATCH_VERSIONS = 400
+LISTING = "history.json"  # the derived datasets' files, with checksums
 PairKey = tuple[str, str]
 
 
@@ -329,6 +331,7 @@ def update_changes(out_dir: str | Path, run_id: str) -> ChangesResult:
         result.clause_changes_added,
         result.changes_removed,
     )
+    write_listing(out, run_id)
     return result
 
 
@@ -344,4 +347,49 @@ def rebuild_changes(out_dir: str | Path, run_id: str | None = None) -> ChangesRe
     for path in old:
         if path not in new:  # a rebuild in the same second reuses names
             path.unlink(missing_ok=True)
+    write_listing(out, run_id)
     return result
+
+
+def write_listing(out: Path, run_id: str) -> dict[str, Any]:
+    """Write ``OUT/history.json``: every part file of the derived datasets with its rows and
+    sha256, as a run manifest lists the files a run committed. Run manifests cannot list
+    these files: a later run may rewrite them. A checksum is reused while a file's size and
+    mtime are the ones recorded; the listing is rewritten only when it changed."""
+    path = out / LISTING
+    try:
+        previous = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        previous = {}
+    known = {f["path"]: f for f in previous.get("files", [])}
+    files = []
+    for name in HISTORY_DATASETS:
+        for part in _part_files(out, name):
+            rel = str(part.relative_to(out))
+            st = part.stat()
+            entry = known.get(rel)
+            if not entry or (entry.get("size"), entry.get("mtime_ns")) != (
+                st.st_size,
+                st.st_mtime_ns,
+            ):
+                entry = {
+                    "dataset": name,
+                    "snapshot": _snapshot_of(part),
+                    "path": rel,
+                    "rows": pq.read_metadata(part).num_rows,
+                    "sha256": sha256_file(part),
+                    "size": st.st_size,
+                    "mtime_ns": st.st_mtime_ns,
+                }
+            files.append(entry)
+    listing = {"datasets": list(HISTORY_DATASETS), "files": files}
+    if previous.get("files") != files or previous.get("datasets") != listing["datasets"]:
+        listing["updated_by"] = run_id
+        listing["updated_at"] = datetime.now(UTC).isoformat()
+        tmp = path.with_name(f"{TMP_PREFIX}{path.name}")
+        tmp.write_text(json.dumps(listing, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+        with tmp.open("rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+        fsync_dir(out)
+    return listing
