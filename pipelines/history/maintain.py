@@ -29,6 +29,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import secrets
 from collections import Counter, defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -296,8 +297,11 @@ def _compute(
     clause_where = _site_locations(out_dir, "clauses")
     # two writers: every clause_changes part is in place before the changes rows naming it
     # (the changes writer never publishes on its own before close)
-    clause_writer = DatasetWriter(out_dir, run_id)
-    change_writer = DatasetWriter(out_dir, run_id, max_file_bytes=1 << 62)
+    # part names unique to this call (a second call in one run must not replace the first's
+    # files); both datasets share the tag, which ties clause rows to their changes rows
+    tag = f"{run_id}.{secrets.token_hex(3)}"
+    clause_writer = DatasetWriter(out_dir, tag)
+    change_writer = DatasetWriter(out_dir, tag, max_file_bytes=1 << 62)
     only = missing
     try:
         for batch in _batches(sites):
