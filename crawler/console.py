@@ -204,7 +204,7 @@ class PlainDisplay(Display):
 
     @staticmethod
     def _counts(snap: Snapshot) -> tuple[Any, ...]:
-        return snap.done, snap.total, snap.documents, sorted(snap.failures.items())
+        return snap.done, snap.total, snap.documents, sorted(snap.failures.items()), snap.note
 
     def _write(self, snap: Snapshot) -> None:
         self.written = self._counts(snap)

@@ -160,7 +160,7 @@ def test_in_a_pipe_progress_is_plain_periodic_lines(piped_demo) -> None:  # noqa
     assert re.search(r"elapsed: \d+ s\s+output size: [\d.]+ [KM]B", proc.stdout)
     assert f"log: {log}" in proc.stdout
     assert f"policyarchive status {out}" in proc.stdout
-    assert f"policyarchive report {out}" in proc.stdout  # no report yet: the next command
+    assert f"report: {out / 'report' / 'index.html'}" in proc.stdout  # the demo writes it
 
 
 @pytest.mark.pywb
@@ -286,6 +286,8 @@ def test_progress_says_what_the_crawl_waits_for(busy_server: int, tmp_path: Path
         proc.stderr,
     ), proc.stderr
     assert re.search(r"^live: 1/1 sites, 1 documents", proc.stderr, re.M), proc.stderr
+    out = tmp_path / "out"
+    assert f"policyarchive report {out}" in proc.stdout  # no report yet: the next command
 
 
 # -- mistakes: one sentence, exit 2 ---------------------------------------------------------
