@@ -22,12 +22,16 @@ def _sites(value: Any) -> tuple[Path, list[SiteEntry]]:
     if not value:
         raise ArgumentError("argument 'sites' is required: a file with one site per line")
     path = Path(str(value))
+    if path.is_dir():
+        raise ArgumentError(f"argument 'sites': {path} is a directory, not a sites file")
     if not path.is_file():
         raise ArgumentError(f"argument 'sites': no such file: {path}")
     try:
         entries = read_sites_file(path)
     except SitesFileError:
         raise
+    except OSError as exc:  # permission denied, an I/O error: a sentence, not a traceback
+        raise ArgumentError(f"argument 'sites': cannot read {path}: {exc.strerror}") from None
     if not entries:
         raise ArgumentError(f"argument 'sites': {path} lists no sites")
     return path, entries

@@ -271,6 +271,27 @@ class PolitenessMiddleware:
             self.endpoints[(kind, host)] = ep
         return ep
 
+    def waiting(self) -> list[tuple[str, str, float]]:
+        """Endpoints the crawl now waits on: (name, why, seconds left), longest first.
+
+        A pause (back-off, Retry-After, circuit breaker) says its own reason; requests
+        queued behind an endpoint's rate limit say the limit. The progress display reads it.
+        """
+        now = self.clock()
+        found: list[tuple[str, str, float]] = []
+        for ep in self.endpoints.values():
+            if ep.paused_until > now:
+                found.append((ep.name, ep.pause_reason, ep.paused_until - now))
+            elif ep.interval > 0 and ep.next_start - now > ep.interval:
+                # more than the next slot is booked: requests queue behind the limit
+                per = (
+                    f"{60 / ep.interval:.0f} a minute"
+                    if ep.interval >= 1
+                    else (f"{1 / ep.interval:.0f} a second")
+                )
+                found.append((ep.name, f"rate limit ({per})", ep.next_start - now))
+        return sorted(found, key=lambda w: -w[2])[:3]
+
     def _forget_idle(self) -> None:
         # a live crawl meets each of thousands of hosts once: keep only endpoints that still
         # remember something (a booked start, a pause, failures), so memory stays flat

@@ -106,6 +106,10 @@ POLICYARCHIVE_COMMIT_SECONDS = 300.0
 POLICYARCHIVE_FAULT_KILL_AT = ""  # tests only: "after_pending:2" SIGKILLs the run mid-commit
 POLICYARCHIVE_SAVE_ENDPOINT = "https://web.archive.org/save/"  # Save Page Now (--save-to-archive)
 POLICYARCHIVE_SAVE_PER_MINUTE = 12  # the service refuses above about 15 a minute
+# progress display (crawler/console.py): "off" for `scrapy crawl`; the console script sets
+# "rich" on a terminal, "plain" elsewhere (one line every POLICYARCHIVE_PROGRESS_INTERVAL s)
+POLICYARCHIVE_PROGRESS = "off"
+POLICYARCHIVE_PROGRESS_INTERVAL = 30.0
 POLICYARCHIVE_RESOLVE = {}  # host pattern → IP, e.g. {"*.example": "127.0.0.1"} (tests, demos)
 
 LOG_LEVEL = "INFO"

@@ -9,7 +9,7 @@ order, and each row is labelled with that context, as the crawl labels its claus
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -158,6 +158,7 @@ def classify_csv(
     document_column: str | None = None,
     model: ClauseClassifier | None = None,
     chunk_rows: int = CHUNK_ROWS,
+    on_progress: Callable[[int, int | None], None] | None = None,
 ) -> int:
     """Classify `text_column` of a CSV; write CSV or Parquet (by extension); return rows written.
 
@@ -166,7 +167,8 @@ def classify_csv(
     The input is read and written ``chunk_rows`` rows at a time: memory does not grow with
     the file (a researcher's corpus can be millions of rows). With ``document_column``,
     consecutive rows with the same value are one document's clauses in order (see
-    ``clause_inputs``).
+    ``clause_inputs``). ``on_progress(rows_done, None)`` is called after each chunk (the
+    console's progress display; the total is unknown until the file is read).
     """
     in_path, out_path = Path(in_path), Path(out_path)
     fmt = _output_format(out_path)
@@ -190,6 +192,8 @@ def classify_csv(
                 parquet = parquet or pq.ParquetWriter(tmp, schema)
                 parquet.write_table(pa.Table.from_pandas(result, schema, preserve_index=False))
             rows += len(result)
+            if on_progress is not None:
+                on_progress(rows, None)
         if parquet is not None:
             parquet.close()
             parquet = None

@@ -13,8 +13,16 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parent.parent
 
 
+CRAWLS = ("wayback", "live", "demo")
+
+
 def run_cli(*args: str, timeout: float = 600) -> subprocess.CompletedProcess[str]:
+    """The CLI in a pipe. Crawls get ``-v`` (the full log on stderr, as before the console
+    quieted the terminal) because many tests read log lines and the stats dump there;
+    tests/test_console.py checks the quiet default."""
     env = dict(os.environ, PYTHONPATH=str(ROOT))
+    if args and args[0] in CRAWLS and not {"-q", "--quiet", "-v", "--verbose"} & set(args):
+        args = (args[0], "-v", *args[1:])
     return subprocess.run(
         [sys.executable, "-m", "crawler.cli", *args],
         cwd=ROOT,

@@ -45,6 +45,7 @@ def command(archive: str, out: Path, *extra: str) -> list[str]:
         "-m",
         "crawler.cli",
         "wayback",
+        "-v",  # the stats dump on stderr (read by stat() below)
         "--sites",
         str(FIXTURES / "sites.txt"),
         "--from",

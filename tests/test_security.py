@@ -266,7 +266,8 @@ def test_a_running_crawl_listens_on_no_port(
     port, handler = server
     args = live_args(tmp_path, port, ["slow"])
     proc = subprocess.Popen(
-        [sys.executable, "-m", "crawler.cli", *args],
+        # -v: the full log on stderr, so the check below sees every extension Scrapy loads
+        [sys.executable, "-m", "crawler.cli", args[0], "-v", *args[1:]],
         cwd=ROOT,
         env=dict(os.environ, PYTHONPATH=str(ROOT)),
         stdout=subprocess.PIPE,

@@ -20,6 +20,10 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         "dataset card (OUT/README.md)",
         description="Write OUT/report/index.html (self-contained; each figure also as a PNG, "
         "each table as a CSV) and rewrite the dataset card OUT/README.md.",
+        epilog="examples:\n"
+        "  policyarchive report output\n"
+        "  policyarchive report /data/weekly-crawl --max-sites 100\n",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("out", metavar="OUT", help="output directory of one or more crawls")
     p.add_argument(

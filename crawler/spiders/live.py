@@ -107,6 +107,11 @@ class LiveSpider(PolicySpider):
         return resp, "ok", ""
 
     async def crawl_site(self, response: Response, entry: SiteEntry) -> AsyncIterator[Any]:
+        async for item in self.crawl_site_items(entry):
+            yield item
+        self.crawler.stats.inc_value("policyarchive/sites_done")  # the progress display's count
+
+    async def crawl_site_items(self, entry: SiteEntry) -> AsyncIterator[Any]:
         candidates: list[tuple[str, str]] = []
         homepage_url: str | None = None
         if entry.policy_url:

@@ -91,6 +91,7 @@ class WaybackSpider(PolicySpider):
             pages += isinstance(item, PolicyPage)
             yield item
         self.client.forget_site(entry.site)
+        self.crawler.stats.inc_value("policyarchive/sites_done")  # the progress display's count
         # last: lets the writer settle this site's snapshots once its pages are through
         yield SiteDone(entry.site, "wayback", self.args.archive, pages)
 

@@ -258,6 +258,21 @@ class ParquetPipeline:
         self.stats.set_value("policyarchive/recovery/rolled_forward", forward)
         self.stats.set_value("policyarchive/recovery/rolled_back", back)
         self.state.run_started(self.run_id, self.started_at.isoformat())
+        # a first manifest now: a killed run still says what it was asked (policyarchive status)
+        spider = self.crawler.spider
+        write_json_atomic(
+            self.out_dir / "runs" / f"{self.run_id}.json",
+            {
+                "run_id": self.run_id,
+                "spider": getattr(spider, "name", None),
+                "arguments": getattr(spider, "run_args", {}),
+                "command": sys.argv,
+                "started_at": self.started_at.isoformat(),
+                "finished_at": None,
+                "status": "running",
+                "files": [],
+            },
+        )
         self.writer = DatasetWriter(
             self.out_dir, self.run_id, row_group_rows=self.row_group_rows, auto_commit=False
         )
@@ -349,6 +364,7 @@ class ParquetPipeline:
                 )
             )
             self.docs_per_snapshot[item.snapshot] += 1
+            self.stats.inc_value("policyarchive/documents_stored")
             self.sites_with_docs.add(policy["site"])
             self._fetch(
                 FetchRecord(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pyarrow.dataset as ds
@@ -50,8 +51,15 @@ def _safe(name: str) -> str:
     return re.sub(r"[^A-Za-z0-9._-]+", "_", name).strip("_") or "_"
 
 
-def export_markdown(out_dir: str | Path, dest: str | Path) -> int:
-    """Write ``<dest>/<site>/<snapshot>_<policy_id>.md`` for every document; returns the count."""
+def export_markdown(
+    out_dir: str | Path,
+    dest: str | Path,
+    on_progress: Callable[[int, int | None], None] | None = None,
+) -> int:
+    """Write ``<dest>/<site>/<snapshot>_<policy_id>.md`` for every document; returns the count.
+
+    ``on_progress(done, total)`` is called after each batch (the console's progress display).
+    """
     policies = Path(out_dir) / "policies"
     if not policies.is_dir():
         raise FileNotFoundError(f"no policies dataset under {out_dir} (run a crawl first)")
@@ -59,6 +67,7 @@ def export_markdown(out_dir: str | Path, dest: str | Path) -> int:
     columns = ["policy_id", "site", "snapshot", "captured_at", "archive_url", "title", "text"]
     dest = Path(dest)
     n = 0
+    total = dataset.count_rows() if on_progress is not None else None
     for batch in dataset.to_batches(columns=columns, batch_size=256):
         for row in batch.to_pylist():
             path = (
@@ -69,5 +78,7 @@ def export_markdown(out_dir: str | Path, dest: str | Path) -> int:
             tmp.write_text(render_document(row), encoding="utf-8")
             os.replace(tmp, path)
             n += 1
+        if on_progress is not None:
+            on_progress(n, total)
     logger.info("exported %d documents to %s", n, dest)
     return n
