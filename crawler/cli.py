@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from crawler.args import ArgumentError, LiveArgs, WaybackArgs
-from crawler.commands import report
+from crawler.commands import ingest, reextract, report
 from crawler.sites import SitesFileError
 from pipelines.history.periods import EVERY_CHOICES
 from pipelines.process import DEFAULT_PROCESSOR, ConfigError, check_processor, worker_count
@@ -172,6 +172,8 @@ def _overrides(a: argparse.Namespace) -> dict[str, Any]:
     out: dict[str, Any] = {"LOG_LEVEL": a.log_level}
     if a.workers is not None:
         out["POLICYARCHIVE_WORKERS"] = a.workers
+    if getattr(a, "warc_out", None):
+        out["POLICYARCHIVE_WARC_OUT"] = str(Path(a.warc_out).resolve())
     for item in a.set or []:
         key, _, value = item.partition("=")
         out[key] = value
@@ -192,6 +194,12 @@ def _common(p: argparse.ArgumentParser, out_required: bool = True) -> None:
         help="extraction worker processes (default: one per core; 0 = inline)",
     )
     p.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
+    p.add_argument(
+        "--warc-out",
+        metavar="DIR",
+        default=None,
+        help="also keep every page response used as WARC/1.1 files (+ index.cdxj) in DIR",
+    )
     p.add_argument(
         "-s",
         "--set",
@@ -259,6 +267,8 @@ def parser() -> argparse.ArgumentParser:
     _common(d, out_required=False)
     d.set_defaults(func=cmd_demo)
     report.add_parser(sub)
+    ingest.add_parser(sub)
+    reextract.add_parser(sub)
     return p
 
 
