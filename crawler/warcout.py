@@ -29,7 +29,7 @@ from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Request, Response
 
-from crawler.archive.cdx import same_document
+from crawler.archive.cdx import raw_capture_url, same_document
 from crawler.archive.client import split_archive_url
 from pipelines.history.periods import parse_ts14
 from pipelines.items import PolicyPage
@@ -79,6 +79,11 @@ def original_headers(headers: list[tuple[str, str]], archive: str) -> list[tuple
     return out
 
 
+# sent by the wayback spider when it uses a capture without fetching it: its CDX digest
+# names a payload it already fetched (kwargs: rec, a CDXSnapshot; archive, the base URL)
+capture_reused = object()
+
+
 class WarcOutMiddleware:
     def __init__(self, crawler: Crawler, directory: str) -> None:
         self.crawler = crawler
@@ -86,6 +91,7 @@ class WarcOutMiddleware:
         self.max_bytes = crawler.settings.getint("POLICYARCHIVE_WARC_MAX_BYTES")
         self.out: WarcOut | None = None
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(self.reused, signal=capture_reused)
         crawler.warc_out = self  # type: ignore[attr-defined]  # for WarcProvenancePipeline
 
     @classmethod
@@ -166,6 +172,18 @@ class WarcOutMiddleware:
             ip_address=str(response.ip_address) if response.ip_address else None,
         )
 
+    def reused(self, rec: Any, archive: str) -> None:
+        """A capture used through its digest: stored as a revisit of the payload we hold."""
+        out = self._writer()
+        at = parse_ts14(rec.timestamp)
+        if out.has(rec.original, at) or not out.knows_payload(rec.digest):
+            return
+        status = int(rec.statuscode) if rec.statuscode.isdigit() else 200
+        headers = [("Content-Type", rec.mimetype)] if "/" in rec.mimetype else []
+        url = raw_capture_url(archive, rec.timestamp, rec.original)
+        out.write_revisit(rec.original, at, rec.digest, status, headers, url)
+        self.crawler.stats.inc_value("policyarchive/warc_out/records")
+
     def spider_closed(self, spider: Any, reason: str) -> None:
         if self.out is not None:
             self.out.close()
@@ -192,6 +210,19 @@ class WarcProvenancePipeline:
     def process_item(self, item: Any) -> Any:
         mw: WarcOutMiddleware | None = getattr(self.crawler, "warc_out", None)
         if isinstance(item, PolicyPage) and mw is not None and mw.out is not None:
+            if not mw.out.has(item.policy_url, item.captured_at):
+                # a body the spider re-used for another capture (same digest): that capture
+                # is stored too, as a revisit, so the WARCs hold every capture a row names
+                mw.out.write(
+                    Capture(
+                        url=item.policy_url,
+                        captured_at=item.captured_at,
+                        status=item.http_status,
+                        headers=[("Content-Type", item.content_type)] if item.content_type else [],
+                        body=item.body,
+                        archive_url=item.archive_url,
+                    )
+                )
             found = mw.out.locate(item.content_digest)
             if found is not None and item.warc_filename is None:
                 item.warc_filename = str((mw.directory / found[0]).resolve())

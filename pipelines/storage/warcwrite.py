@@ -24,7 +24,6 @@ import json
 import logging
 import os
 import re
-import uuid
 from base64 import b32encode
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -173,6 +172,7 @@ class WarcOut:
         self.by_sha256: OrderedDict[str, tuple[str, int]] = OrderedDict()
         self.files: list[str] = []
         self.records = 0
+        self.written: set[str] = set()  # "<ts14> <url>" of every capture stored
 
     # -- files ----------------------------------------------------------------------------
     def _open(self) -> None:
@@ -207,8 +207,15 @@ class WarcOut:
         self._close_file()
 
     # -- records --------------------------------------------------------------------------
+    def has(self, url: str, when: datetime) -> bool:
+        return f"{ts14(when)} {url}" in self.written
+
+    def knows_payload(self, sha1_base32: str) -> bool:
+        return sha1_base32 in self.payloads
+
     def write(self, cap: Capture) -> Stored:
         """Store one capture: request (live), response or revisit, metadata."""
+        self.written.add(f"{ts14(cap.captured_at)} {cap.url}")
         if self.fh is not None and self.fh.tell() + len(cap.body) + 16_384 > self.max_bytes:
             self._close_file()  # rotate: the next group would take the file past the cap
         if self.fh is None:
@@ -256,21 +263,7 @@ class WarcOut:
         offset = self.fh.tell()
         w.write_record(rec)
         length = self.fh.tell() - offset
-        meta = [f"run-id: {self.run_id}"]
-        if cap.archive_url:
-            meta.append(f"archive-url: {cap.archive_url}")
-        metadata = w.create_warc_record(
-            cap.url,
-            "metadata",
-            payload=BytesIO(("\r\n".join(meta) + "\r\n").encode()),
-            warc_content_type="application/warc-fields",
-            warc_headers_dict={
-                **base,
-                "WARC-Concurrent-To": rec_id,
-                "WARC-Record-ID": f"<urn:uuid:{uuid.uuid4()}>",
-            },
-        )
-        w.write_record(metadata)
+        self._metadata(cap.url, date, rec_id, cap.archive_url)
         self.fh.flush()  # every record whole on disk before the next one starts
         self.records += 1
         revisit = earlier is not None
@@ -293,6 +286,63 @@ class WarcOut:
             if len(self.by_sha256) > _KEEP_PROVENANCE:
                 self.by_sha256.popitem(last=False)
         return stored
+
+    def write_revisit(
+        self,
+        url: str,
+        when: datetime,
+        sha1_base32: str,
+        status: int,
+        headers: list[tuple[str, str]],
+        archive_url: str | None = None,
+    ) -> Stored | None:
+        """A capture known only by its payload digest, which an earlier record holds."""
+        earlier = self.payloads.get(sha1_base32)
+        if earlier is None:
+            return None
+        if self.fh is None:
+            self._open()
+        assert self.fh is not None and self.writer is not None
+        self.written.add(f"{ts14(when)} {url}")
+        date = warc_date(when)
+        head = http_headers(status, headers, 0)
+        rec = self.writer.create_revisit_record(
+            url, "sha1:" + sha1_base32, earlier[0], earlier[1], http_headers=head
+        )
+        rec.rec_headers.replace_header("WARC-Date", date)
+        offset = self.fh.tell()
+        self.writer.write_record(rec)
+        length = self.fh.tell() - offset
+        self._metadata(url, date, rec.rec_headers.get_header("WARC-Record-ID"), archive_url)
+        self.fh.flush()
+        self.records += 1
+        self.lines.append(
+            cdxj_line(
+                url,
+                ts14(when),
+                mime="warc/revisit",
+                status="-",
+                digest=sha1_base32,
+                length=length,
+                offset=offset,
+                filename=self.name,
+            )
+        )
+        return Stored(self.name, offset, length, True)
+
+    def _metadata(self, url: str, date: str, rec_id: str, archive_url: str | None) -> None:
+        assert self.writer is not None
+        meta = [f"run-id: {self.run_id}"]
+        if archive_url:
+            meta.append(f"archive-url: {archive_url}")
+        metadata = self.writer.create_warc_record(
+            url,
+            "metadata",
+            payload=BytesIO(("\r\n".join(meta) + "\r\n").encode()),
+            warc_content_type="application/warc-fields",
+            warc_headers_dict={"WARC-Date": date, "WARC-Concurrent-To": rec_id},
+        )
+        self.writer.write_record(metadata)
 
     def locate(self, content_digest: str) -> tuple[str, int] | None:
         """Where the response record holding this body (sha256 hex) was written."""
