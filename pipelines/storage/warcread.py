@@ -269,6 +269,12 @@ def scan(name: str) -> Iterator[Record | Broken]:
                     if fields:
                         kind, url, ts, status, mime, _ = fields
                         yield Record(kind, url, ts, status, mime, digest, offset, length)
+                stream.seek(last_end)
+                rest = stream.read(_RESYNC_CHUNK)
+                if rest.strip(b"\r\n\x00 "):  # a record cut short (a kill, a partial copy)
+                    stream.seek(0, 2)
+                    size = stream.tell() - last_end
+                    yield Broken(last_end, f"truncated: {size} bytes after the last whole record")
                 return
             except Exception as exc:  # warcio, zlib and chunking errors: report, resync
                 detail = " ".join(f"{type(exc).__name__}: {exc}".split())[:300]
