@@ -180,13 +180,16 @@ def _overrides(a: argparse.Namespace) -> dict[str, Any]:
     return out
 
 
-def _common(p: argparse.ArgumentParser, out_required: bool = True) -> None:
-    p.add_argument(
-        "--out",
-        required=out_required,
-        default="output",
-        help="output directory for the datasets (default: output)",
-    )
+def _common(
+    p: argparse.ArgumentParser, out_required: bool = True, *, out: bool = True, warc: bool = True
+) -> None:
+    if out:
+        p.add_argument(
+            "--out",
+            required=out_required,
+            default="output",
+            help="output directory for the datasets (default: output)",
+        )
     p.add_argument(
         "--workers",
         type=int,
@@ -194,12 +197,13 @@ def _common(p: argparse.ArgumentParser, out_required: bool = True) -> None:
         help="extraction worker processes (default: one per core; 0 = inline)",
     )
     p.add_argument("--log-level", default="INFO", choices=["DEBUG", "INFO", "WARNING", "ERROR"])
-    p.add_argument(
-        "--warc-out",
-        metavar="DIR",
-        default=None,
-        help="also keep every page response used as WARC/1.1 files (+ index.cdxj) in DIR",
-    )
+    if warc:
+        p.add_argument(
+            "--warc-out",
+            metavar="DIR",
+            default=None,
+            help="also keep every page response used as WARC/1.1 files (+ index.cdxj) in DIR",
+        )
     p.add_argument(
         "-s",
         "--set",

@@ -39,7 +39,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--from", dest="from_", default=None, help="start (default: first capture)")
     p.add_argument("--to", default=None, help="end, inclusive (default: last capture)")
     p.add_argument("--every", default="half", choices=EVERY_CHOICES)
-    _common(p)
+    _common(p, warc=False)  # nothing is fetched: nothing to keep as WARC
     p.set_defaults(func=run)
 
 

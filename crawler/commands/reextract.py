@@ -16,7 +16,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "reextract", help="re-extract stored documents from their WARC records (no network)"
     )
     p.add_argument("dir", metavar="OUT", help="output directory of earlier runs")
-    _common(p, out_required=False)
+    _common(p, out=False, warc=False)  # OUT is the positional argument
     p.set_defaults(func=run)
 
 
