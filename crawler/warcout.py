@@ -23,14 +23,13 @@ from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urljoin
+from urllib.parse import unquote, urljoin
 
 from scrapy import signals
 from scrapy.exceptions import NotConfigured
 from scrapy.http import Request, Response
 
 from crawler.archive.cdx import raw_capture_url, same_document
-from crawler.archive.client import split_archive_url
 from pipelines.history.periods import parse_ts14
 from pipelines.items import PolicyPage
 from pipelines.storage.warcwrite import Capture, WarcOut
@@ -40,7 +39,24 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-_REPLAY = re.compile(r"^(https?://.+?)/web/(\d{4,14})id_/(.+)$")
+# a raw capture URL of any Wayback-shaped archive: IA and pywb (/web/<ts>id_/<url>),
+# Arquivo.pt (/wayback/<ts>id_/<url>), ...
+_REPLAY = re.compile(r"^https?://[^/]+/(?:.*?/)?(\d{4,14})id_/(.+)$")
+
+
+def replay_parts(url: str) -> tuple[str, str] | None:
+    """(timestamp, original URL) of a raw capture URL; None for any other URL."""
+    m = _REPLAY.match(url)
+    if m is None:
+        return None
+    ts, orig = m.groups()
+    if "%3A" in orig[:10]:  # some archives hand back the seed-style escaped scheme
+        orig = unquote(orig)
+    if orig.startswith(("http:/", "https:/")) and not orig.startswith(("http://", "https://")):
+        orig = orig.replace(":/", "://", 1)  # proxies collapse '//' in paths
+    return (ts, orig) if orig.startswith(("http://", "https://")) else None
+
+
 # the archive's own headers on a replayed capture: not part of what the site sent
 _ARCHIVE_HEADERS = re.compile(
     r"^(link|memento-datetime|x-archive-.*|x-app-server|x-ts|x-tr|x-location|server-timing|"
@@ -58,7 +74,7 @@ def _headers(response: Response) -> list[tuple[str, str]]:
     return out
 
 
-def original_headers(headers: list[tuple[str, str]], archive: str) -> list[tuple[str, str]]:
+def original_headers(headers: list[tuple[str, str]], base: str) -> list[tuple[str, str]]:
     """A replayed capture's headers as the site sent them.
 
     The Internet Archive prefixes the original headers with ``X-Archive-Orig-``; pywb's
@@ -74,7 +90,8 @@ def original_headers(headers: list[tuple[str, str]], archive: str) -> list[tuple
     out = []
     for k, v in headers:
         if k.lower() == "location":
-            v = split_archive_url(archive, v)[1]
+            parts = replay_parts(urljoin(base, v))
+            v = parts[1] if parts else v
         out.append((k, v))
     return out
 
@@ -129,19 +146,16 @@ class WarcOutMiddleware:
         if not url.startswith(("http://", "https://")) or url.endswith("/robots.txt"):
             return None
         spider = self.crawler.spider
-        m = _REPLAY.match(url)
-        if m is not None:
-            archive, ts, _ = m.groups()
-            _, orig = split_archive_url(archive, url)
+        live = getattr(spider, "name", "") == "live"
+        parts = None if live else replay_parts(url)
+        if parts is not None:
+            ts, orig = parts
             headers = _headers(response)
             if 300 <= response.status < 400:
                 loc = response.headers.get(b"Location")
-                if loc:
-                    target_ts, target = split_archive_url(
-                        archive, urljoin(url, loc.decode("latin-1"))
-                    )
-                    if target_ts and target_ts != ts and same_document(target, orig):
-                        return None  # the archive's hop to its nearest memento: not a capture
+                target = loc and replay_parts(urljoin(url, loc.decode("latin-1")))
+                if target and target[0] != ts and same_document(target[1], orig):
+                    return None  # the archive's hop to its nearest memento: not a capture
             when = response.headers.get(b"Memento-Datetime")
             at = parse_ts14(ts)
             if when:
@@ -151,11 +165,11 @@ class WarcOutMiddleware:
                 url=orig,
                 captured_at=at,
                 status=response.status,
-                headers=original_headers(headers, archive),
+                headers=original_headers(headers, url),
                 body=response.body,
                 archive_url=url,
             )
-        if getattr(spider, "name", "") != "live":
+        if not live:
             return None  # index queries, Save Page Now, ...: not pages
         return Capture(
             url=url,

@@ -74,9 +74,10 @@ def test_same_documents_as_the_wayback_spider(warc_run: Path, fixture_warc: Path
     assert len(homepage) and homepage.warc_offset.notna().all()
 
 
-def build_wacz(warc: Path, dest: Path, *, index: bool) -> Path:
+def build_wacz(warc: Path, dest: Path, *, index: str) -> Path:
     """A WACZ shaped like Browsertrix's: the WARC stored (not deflated) under archive/,
-    a CDXJ index in indexes/index.cdx.gz, pages/pages.jsonl and datapackage.json."""
+    a CDXJ index in indexes/index.cdx.gz ("cdx"; "zipnum": in gzip blocks of 20 lines with
+    their ``index.idx``; "none"), pages/pages.jsonl and datapackage.json."""
     lines = []
     for rec in scan(str(warc)):
         assert isinstance(rec, Record)
@@ -96,9 +97,19 @@ def build_wacz(warc: Path, dest: Path, *, index: bool) -> Path:
     pages += [{"url": f"http://www.{s}.example/", "ts": "2010-01-01T00:00:00Z"} for s in ("alpha",)]
     with zipfile.ZipFile(dest, "w") as zf:
         zf.write(warc, "archive/data.warc.gz", compress_type=zipfile.ZIP_STORED)
-        if index:
-            cdx = gzip.compress("".join(line + "\n" for line in sorted(lines)).encode())
+        lines.sort()
+        if index == "cdx":
+            cdx = gzip.compress("".join(line + "\n" for line in lines).encode())
             zf.writestr("indexes/index.cdx.gz", cdx, compress_type=zipfile.ZIP_STORED)
+        elif index == "zipnum":
+            blocks, idx, offset = b"", [], 0
+            for i in range(0, len(lines), 20):
+                block = gzip.compress("".join(line + "\n" for line in lines[i : i + 20]).encode())
+                meta = {"offset": offset, "length": len(block), "filename": "index.cdx.gz"}
+                idx.append(f"{lines[i].rsplit(' {', 1)[0]}\t{json.dumps(meta)}")
+                blocks, offset = blocks + block, offset + len(block)
+            zf.writestr("indexes/index.cdx.gz", blocks, compress_type=zipfile.ZIP_STORED)
+            zf.writestr("indexes/index.idx", "".join(line + "\n" for line in idx))
         zf.writestr("pages/pages.jsonl", "".join(json.dumps(p) + "\n" for p in pages))
         zf.writestr(
             "datapackage.json",
@@ -107,9 +118,9 @@ def build_wacz(warc: Path, dest: Path, *, index: bool) -> Path:
     return dest
 
 
-@pytest.mark.parametrize("index", [True, False], ids=["cdx-index", "no-index"])
+@pytest.mark.parametrize("index", ["cdx", "zipnum", "none"])
 def test_wacz_gives_the_same_documents(
-    warc_run: Path, fixture_warc: Path, tmp_path: Path, index: bool
+    warc_run: Path, fixture_warc: Path, tmp_path: Path, index: str
 ) -> None:
     wacz = build_wacz(fixture_warc, tmp_path / "crawl.wacz", index=index)
     out = tmp_path / "out"
@@ -118,6 +129,8 @@ def test_wacz_gives_the_same_documents(
         str(tmp_path), "--sites", sites, "--from", "2005", "--to", "2014", "--out", str(out)
     )
     assert proc.returncode == 0, proc.stderr[-3000:]  # type: ignore[attr-defined]
+    used = 0 if index == "none" else 1
+    assert f"{used} WACZ read from their own index" in proc.stdout  # type: ignore[attr-defined]
     got, want = read(out, "policies"), read(warc_run, "policies")
     assert keys(got) == keys(want)
     assert set(got.warc_filename) == {f"{wacz.resolve()}#archive/data.warc.gz"}

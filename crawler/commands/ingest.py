@@ -82,7 +82,8 @@ def run(a: argparse.Namespace) -> int:
         took = time.monotonic() - t0
         print(
             f"indexed {records} records ({broken} broken) in {took:.1f}s "
-            f"({records / took if took else 0:.0f} records/s)"
+            f"({records / took if took else 0:.0f} records/s); "
+            f"{index.wacz_indexes} WACZ read from their own index"
         )
         span = index.time_span()
         if span is None:

@@ -108,6 +108,7 @@ class WarcIndex:
         self.db = sqlite3.connect(self.path)
         self.db.executescript(_SCHEMA)
         self._file_ids: dict[str, int] = {}
+        self.wacz_indexes = 0  # WACZ files indexed from their own CDX index (not scanned)
 
     def close(self) -> None:
         self.db.close()
@@ -187,6 +188,7 @@ class WarcIndex:
                 )
                 got = self._store(items)
                 if got[0]:
+                    self.wacz_indexes += 1
                     return got
         records = broken = 0
         for member in wacz_members(Path(wacz)):
