@@ -20,6 +20,7 @@ class does the file handling.
 from __future__ import annotations
 
 import hashlib
+import heapq
 import json
 import logging
 import os
@@ -52,7 +53,9 @@ _REASONS |= {
 }
 _REASONS |= {404: "Not Found", 410: "Gone", 500: "Internal Server Error"}
 _WWW = re.compile(r"^www\d*\.")
-_KEEP_PROVENANCE = 50_000  # payload sha256 → record, for the items that follow their response
+# per lookup table (payloads, captures written, body → record): ~200 bytes an entry, so a
+# long run stays near 100 MB here at most; items follow their response within seconds
+_KEEP = 200_000
 
 
 def warc_date(when: datetime) -> str:
@@ -168,11 +171,13 @@ class WarcOut:
         self.writer: WARCWriter | None = None
         self.name = ""
         self.lines: list[str] = []  # CDXJ lines of the open file
-        self.payloads: dict[str, tuple[str, str]] = {}  # sha1 payload digest → (uri, date)
+        # sha1 payload digest → (uri, date) of its response; bounded: a payload seen long
+        # ago is written again in full rather than as a revisit (still valid WARC)
+        self.payloads: OrderedDict[str, tuple[str, str]] = OrderedDict()
         self.by_sha256: OrderedDict[str, tuple[str, int]] = OrderedDict()
         self.files: list[str] = []
         self.records = 0
-        self.written: set[str] = set()  # "<ts14> <url>" of every capture stored
+        self.written: OrderedDict[str, None] = OrderedDict()  # "<ts14> <url>" stored (bounded)
 
     # -- files ----------------------------------------------------------------------------
     def _open(self) -> None:
@@ -197,10 +202,17 @@ class WarcOut:
         self.lines = []
 
     def _merge_index(self, lines: list[str]) -> None:
+        """Merge one file's lines into the sorted index, streaming the existing index (its
+        size does not matter; one file's lines are held, at most some 100,000)."""
         path = self.dir / INDEX_NAME
-        old = path.read_text(encoding="utf-8").splitlines() if path.exists() else []
         tmp = path.with_suffix(".cdxj.tmp")
-        tmp.write_text("".join(line + "\n" for line in sorted(set(old) | set(lines))), "utf-8")
+        new = sorted(line + "\n" for line in lines)
+        with tmp.open("w", encoding="utf-8") as out:
+            if path.exists():
+                with path.open(encoding="utf-8") as old:
+                    out.writelines(heapq.merge(old, new))
+            else:
+                out.writelines(new)
         os.replace(tmp, path)
 
     def close(self) -> None:
@@ -215,7 +227,7 @@ class WarcOut:
 
     def write(self, cap: Capture) -> Stored:
         """Store one capture: request (live), response or revisit, metadata."""
-        self.written.add(f"{ts14(cap.captured_at)} {cap.url}")
+        self._remember(self.written, f"{ts14(cap.captured_at)} {cap.url}", None)
         if self.fh is not None and self.fh.tell() + len(cap.body) + 16_384 > self.max_bytes:
             self._close_file()  # rotate: the next group would take the file past the cap
         if self.fh is None:
@@ -243,7 +255,7 @@ class WarcOut:
                 http_headers=head,
                 warc_headers_dict=base,
             )
-            self.payloads[digest] = (cap.url, date)
+            self._remember(self.payloads, digest, (cap.url, date))
         rec_id = rec.rec_headers.get_header("WARC-Record-ID")
         if cap.request_headers is not None:
             s = urlsplit(cap.url)
@@ -282,10 +294,14 @@ class WarcOut:
         stored = Stored(self.name, offset, length, revisit)
         key = hashlib.sha256(cap.body).hexdigest()
         if not revisit:
-            self.by_sha256[key] = (self.name, offset)
-            if len(self.by_sha256) > _KEEP_PROVENANCE:
-                self.by_sha256.popitem(last=False)
+            self._remember(self.by_sha256, key, (self.name, offset))
         return stored
+
+    @staticmethod
+    def _remember(d: OrderedDict[str, Any], key: str, value: Any) -> None:
+        d[key] = value
+        if len(d) > _KEEP:
+            d.popitem(last=False)
 
     def write_revisit(
         self,
@@ -303,7 +319,7 @@ class WarcOut:
         if self.fh is None:
             self._open()
         assert self.fh is not None and self.writer is not None
-        self.written.add(f"{ts14(when)} {url}")
+        self._remember(self.written, f"{ts14(when)} {url}", None)
         date = warc_date(when)
         head = http_headers(status, headers, 0)
         rec = self.writer.create_revisit_record(
