@@ -19,7 +19,7 @@ from typing import Any
 from crawler import console
 from crawler.args import ArgumentError, LiveArgs, WaybackArgs
 from crawler.commands import changes as changes_command
-from crawler.commands import report
+from crawler.commands import ingest, reextract, report
 from crawler.sites import SitesFileError
 from pipelines.history.periods import EVERY_CHOICES
 from pipelines.process import DEFAULT_PROCESSOR, ConfigError, check_processor, worker_count
@@ -328,6 +328,8 @@ def _overrides(a: argparse.Namespace) -> dict[str, Any]:
     out: dict[str, Any] = {"LOG_LEVEL": a.log_level}
     if a.workers is not None:
         out["POLICYARCHIVE_WORKERS"] = a.workers
+    if getattr(a, "warc_out", None):
+        out["POLICYARCHIVE_WARC_OUT"] = str(Path(a.warc_out).resolve())
     for item in a.set or []:
         key, sep, value = item.partition("=")
         if not sep or not key:
@@ -336,13 +338,16 @@ def _overrides(a: argparse.Namespace) -> dict[str, Any]:
     return out
 
 
-def _common(p: argparse.ArgumentParser, out_required: bool = True) -> None:
-    p.add_argument(
-        "--out",
-        required=out_required,
-        default="output",
-        help="output directory for the datasets (default: output)",
-    )
+def _common(
+    p: argparse.ArgumentParser, out_required: bool = True, *, out: bool = True, warc: bool = True
+) -> None:
+    if out:
+        p.add_argument(
+            "--out",
+            required=out_required,
+            default="output",
+            help="output directory for the datasets (default: output)",
+        )
     p.add_argument(
         "--workers",
         type=int,
@@ -355,6 +360,13 @@ def _common(p: argparse.ArgumentParser, out_required: bool = True) -> None:
         choices=["DEBUG", "INFO", "WARNING", "ERROR"],
         help="level of the log file OUT/logs/<run_id>.log (default: INFO)",
     )
+    if warc:
+        p.add_argument(
+            "--warc-out",
+            metavar="DIR",
+            default=None,
+            help="also keep every page response used as WARC/1.1 files (+ index.cdxj) in DIR",
+        )
     p.add_argument(
         "-s",
         "--set",
@@ -510,6 +522,8 @@ def parser() -> argparse.ArgumentParser:
     from crawler.commands import status
 
     status.add_parser(sub)
+    ingest.add_parser(sub)
+    reextract.add_parser(sub)
     return p
 
 

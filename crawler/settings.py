@@ -62,6 +62,8 @@ DOWNLOADER_MIDDLEWARES = {
     "crawler.middlewares.PolitenessMiddleware": 550,
     # just outside HttpCompressionMiddleware (590): flags gzip/deflate/br bodies cut short
     "crawler.integrity.TruncatedBodyMiddleware": 595,
+    # inside HttpCompressionMiddleware (590): stores decoded bodies (--warc-out only)
+    "crawler.warcout.WarcOutMiddleware": 580,
 }
 
 # Size caps, checked by Scrapy after decompression too (HttpCompressionMiddleware).
@@ -84,6 +86,8 @@ METAREFRESH_ENABLED = True
 ITEM_PIPELINES = {
     # 100: skip documents already stored by an earlier run (state in SQLite)
     "pipelines.steps.dedupe.DedupePipeline": 100,
+    # 150: with --warc-out, the file and offset where each page's response was stored
+    "crawler.warcout.WarcProvenancePipeline": 150,
     # 200: extract → detect → clauses → attributes, in worker processes
     "pipelines.steps.process.ProcessPipeline": 200,
     # 900: buffered, atomic Parquet writer + run manifest; records every drop in `fetches`
@@ -110,6 +114,8 @@ POLICYARCHIVE_SAVE_PER_MINUTE = 12  # the service refuses above about 15 a minut
 # "rich" on a terminal, "plain" elsewhere (one line every POLICYARCHIVE_PROGRESS_INTERVAL s)
 POLICYARCHIVE_PROGRESS = "off"
 POLICYARCHIVE_PROGRESS_INTERVAL = 30.0
+POLICYARCHIVE_WARC_OUT = ""  # directory: keep every page response as WARC (--warc-out)
+POLICYARCHIVE_WARC_MAX_BYTES = 1_000_000_000  # rotate WARC files before this size
 POLICYARCHIVE_RESOLVE = {}  # host pattern → IP, e.g. {"*.example": "127.0.0.1"} (tests, demos)
 
 LOG_LEVEL = "INFO"

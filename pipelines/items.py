@@ -29,6 +29,9 @@ class PolicyPage:
     discovered_by: str = "input"  # input | homepage_link | common_path | live_link
     redirects: list[str] = field(default_factory=list)  # URLs followed before policy_url
     run_id: str = ""
+    warc_filename: str | None = None  # the WARC file holding the response record (--warc-out)
+    warc_offset: int | None = None  # that record's byte offset in the file
+    reextracted: bool = False  # re-run of the document path over a stored capture
 
     @property
     def content_digest(self) -> str:
@@ -59,6 +62,8 @@ class FetchRecord:
     captured_at: datetime | None = None
     fetched_at: datetime | None = None
     run_id: str = ""
+    warc_filename: str | None = None  # ingested or stored WARC: the record's file
+    warc_offset: int | None = None  # and its byte offset
 
 
 @dataclass

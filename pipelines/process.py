@@ -103,6 +103,10 @@ def process_page(page: PolicyPage, *, min_policy_score: float = 0.5) -> Processe
         raise NotAPolicy("not_a_policy", f"score {detection.score:.2f}: {detection.reason}")
 
     policy_id = make_policy_id(page.site, page.snapshot, page.source, page.content_digest)
+    if page.reextracted:
+        # a re-extraction is a new row of the same capture: its own id, so clauses join
+        # one-to-one; the original's id is make_policy_id(site, snapshot, source, digest)
+        policy_id = make_policy_id(policy_id, page.run_id, "reextract", page.content_digest)
     clauses = segment_markdown(extracted.text)
     inputs = [
         ClauseInput(
@@ -171,6 +175,9 @@ def process_page(page: PolicyPage, *, min_policy_score: float = 0.5) -> Processe
         "categories": [c for c in CATEGORIES if c in covered],
         **_attr_dict(summary),
         "simhash": simhash(extracted.text),
+        "warc_filename": page.warc_filename,
+        "warc_offset": page.warc_offset,
+        "reextracted": page.reextracted,
         "run_id": page.run_id,
     }
     return Processed(policy=policy, clauses=clause_rows)

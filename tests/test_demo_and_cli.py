@@ -69,10 +69,10 @@ def test_missing_sites_file(tmp_path: Path) -> None:
     assert proc.returncode == 2 and "no such file" in proc.stderr
 
 
-def test_scrapy_lists_both_spiders() -> None:
+def test_scrapy_lists_the_spiders() -> None:
     proc = run_scrapy("list")
     assert proc.returncode == 0
-    assert proc.stdout.split() == ["live", "wayback"]
+    assert proc.stdout.split() == ["live", "reextract", "warc", "wayback"]
 
 
 def test_scrapy_door_refuses_bad_arguments(tmp_path: Path) -> None:

@@ -33,6 +33,7 @@ from crawler.args import WaybackArgs
 from crawler.links import common_policy_urls, find_policy_links, frames_to_search
 from crawler.sites import SiteEntry
 from crawler.spiders.base import PolicySpider
+from crawler.warcout import capture_reused
 from pipelines.history.periods import Period, parse_ts14, plan_periods
 from pipelines.items import FetchRecord, PolicyPage
 from pipelines.storage.state import SiteDone, StoredSnapshots
@@ -298,6 +299,8 @@ class WaybackSpider(PolicySpider):
         if rec is None:
             return None
         if rec.digest != "-" and rec.digest in links_by_digest:
+            # used without a fetch: --warc-out stores it as a revisit (crawler/warcout.py)
+            self.crawler.signals.send_catch_log(capture_reused, rec=rec, archive=self.args.archive)
             return rec.original, links_by_digest[rec.digest]
         url, ts = rec.original, rec.timestamp
         for _ in range(MAX_REDIRECT_HOPS):

@@ -132,6 +132,8 @@ def fetch_row(rec: FetchRecord) -> dict[str, Any]:
         "archive_url": rec.archive_url,
         "captured_at": rec.captured_at,
         "fetched_at": rec.fetched_at or datetime.now(UTC),
+        "warc_filename": rec.warc_filename,
+        "warc_offset": rec.warc_offset,
         "run_id": rec.run_id,
     }
 

@@ -46,6 +46,9 @@ POLICIES = pa.schema(
         pa.field("categories", STRLIST),
         *ATTRIBUTE_FIELDS,
         pa.field("simhash", pa.int64()),  # pipelines/history/simhash.py
+        pa.field("warc_filename", pa.string()),
+        pa.field("warc_offset", pa.int64()),
+        pa.field("reextracted", pa.bool_()),
         pa.field("run_id", pa.string(), nullable=False),
     ]
 )
@@ -78,6 +81,8 @@ FETCHES = pa.schema(
         pa.field("archive_url", pa.string()),
         pa.field("captured_at", TS),
         pa.field("fetched_at", TS, nullable=False),
+        pa.field("warc_filename", pa.string()),
+        pa.field("warc_offset", pa.int64()),
         pa.field("run_id", pa.string(), nullable=False),
     ]
 )
