@@ -97,6 +97,7 @@ def _validate(model: Any, kw: dict[str, Any]) -> None:
 
 def cmd_wayback(a: argparse.Namespace) -> int:
     kw = {"sites": a.sites, "from": a.from_, "to": a.to, "every": a.every, "archive": a.archive}
+    kw |= {"cc_index": a.cc_index, "cc_data": a.cc_data}  # Common Crawl mirrors (sources.py)
     _validate(WaybackArgs, kw)
     status, manifest = run_spider("wayback", a.out, kw, _overrides(a))
     if manifest:
@@ -218,9 +219,12 @@ def parser() -> argparse.ArgumentParser:
     )
     w.add_argument(
         "--archive",
-        default="https://web.archive.org",
-        help="archive base URL with Wayback URL shapes (default: the Internet Archive)",
+        action="append",
+        help="repeatable: ia | a base URL with Wayback URL shapes | commoncrawl"
+        "[:CC-MAIN-2019-22,...] | memento:<TimeMap base URL> (default: the Internet Archive)",
     )
+    w.add_argument("--cc-index", help="where Common Crawl's collinfo.json lives (a mirror)")
+    w.add_argument("--cc-data", help="the host Common Crawl's WARC filenames are relative to")
     _common(w)
     w.set_defaults(func=cmd_wayback)
 

@@ -169,6 +169,7 @@ def process_page(page: PolicyPage, *, min_policy_score: float = 0.5) -> Processe
         "clause_count": len(clause_rows),
         "categories": [c for c in CATEGORIES if c in covered],
         **_attr_dict(summary),
+        "archive": page.archive if page.source != "live" else None,
         "run_id": page.run_id,
     }
     return Processed(policy=policy, clauses=clause_rows)

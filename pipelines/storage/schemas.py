@@ -45,6 +45,8 @@ POLICIES = pa.schema(
         pa.field("clause_count", pa.int32(), nullable=False),
         pa.field("categories", STRLIST),
         *ATTRIBUTE_FIELDS,
+        # whose capture: "ia", "commoncrawl", "memento:<host>" or a Wayback base URL; null live
+        pa.field("archive", pa.string()),
         pa.field("run_id", pa.string(), nullable=False),
     ]
 )
