@@ -213,11 +213,14 @@ class CcIndexServer(ArchiveHTTPServer):
             return 400, [("Content-Type", "application/json")], b'{"message": "page past end"}'
         key = url_key(q.get("url", ""))
         lo, hi = q.get("from", "0"), q.get("to", "99999999999999")
+        prefix = q.get("matchType") == "prefix"
         hits = [
             x
-            for x in self.index[crawl]
-            if x["urlkey"] == key and lo <= x["timestamp"][: len(lo)] and x["timestamp"] <= hi
-        ]
+            for x in sorted(self.index[crawl], key=lambda x: (x["urlkey"], x["timestamp"]))
+            if (x["urlkey"].startswith(key) if prefix else x["urlkey"] == key)
+            and lo <= x["timestamp"][: len(lo)]
+            and x["timestamp"] <= hi
+        ][: int(q.get("limit", "100000"))]
         if not hits:
             msg = {"message": f"No Captures found for: {q.get('url')}"}
             return 404, [("Content-Type", "application/json")], json.dumps(msg).encode()

@@ -27,6 +27,7 @@ from typing import Any
 from warcio.archiveiterator import ArchiveIterator
 from warcio.exceptions import ArchiveLoadFailed
 from waybackpy.cdx_snapshot import CDXSnapshot
+from waybackpy.cdx_utils import full_url
 
 from pipelines.history.periods import parse_ts14
 
@@ -151,10 +152,22 @@ def select_crawls(
     return sorted((c for c in crawls if c.meets(start, end)), key=lambda c: c.start), []
 
 
-def cdx_query(cdx_api: str, url: str, from_ts: str, to_ts: str) -> str:
-    from waybackpy.cdx_utils import full_url
-
-    return full_url(cdx_api, {"url": url, "output": "json", "from": from_ts, "to": to_ts})
+def cdx_query(
+    cdx_api: str,
+    url: str,
+    from_ts: str,
+    to_ts: str,
+    *,
+    prefix: bool = False,
+    limit: int | None = None,
+) -> str:
+    """One crawl's index query for ``url`` (every URL under it with ``prefix``)."""
+    params: dict[str, str | int] = {"url": url, "output": "json", "from": from_ts, "to": to_ts}
+    if prefix:
+        params["matchType"] = "prefix"
+    if limit:
+        params["limit"] = limit
+    return full_url(cdx_api, params)
 
 
 def no_captures_message(status: int, body: bytes) -> str | None:

@@ -23,7 +23,7 @@ from urllib.parse import urljoin, urlsplit
 
 from waybackpy.cdx_snapshot import CDXSnapshot
 
-from crawler.archive.client import ArchiveClient, Download, Fetched
+from crawler.archive.client import HOST_LISTING_ROWS, ArchiveClient, Download, Fetched
 from crawler.archive.commoncrawl import (
     BAD_RECORD,
     DEFAULT_CC_DATA,
@@ -39,6 +39,7 @@ from crawler.archive.commoncrawl import (
     read_record,
     select_crawls,
 )
+from crawler.archive.listing import HostListing, host_prefix
 from crawler.archive.memento import (
     LINK_FORMAT,
     pages_to_follow,
@@ -55,6 +56,7 @@ logger = logging.getLogger(__name__)
 
 IA_BASE = "https://web.archive.org"
 MAX_TIMEMAP_PAGES = 50
+HOST_ROWS = HOST_LISTING_ROWS  # one host's captures in one crawl, before we ask per URL
 # endpoint classes for the politeness middleware (rates in crawler/settings.py)
 CC_INDEX, CC_DATA, TIMEMAP, MEMENTO = "cc_index", "cc_data", "timemap", "memento"
 COLLINFO_UNAVAILABLE = "collinfo_unavailable"
@@ -133,7 +135,58 @@ class CommonCrawlClient(ArchiveClient):
         self._where.pop(site, None)
 
     async def list_host(self, site: str, homepage: str, from_ts: str, to_ts: str) -> None:
-        return None  # per-URL queries: a host's prefix listing spans many index pages
+        """One prefix query per crawl for the homepage's host (crawler/archive/listing.py).
+
+        Used only when every crawl answered and none cut its answer short; otherwise each
+        URL is asked about on its own, as without a listing.
+        """
+        prefix = host_prefix(homepage)
+        lo, hi = parse_ts14(from_ts), parse_ts14(to_ts)
+        found: list[CcCapture] = []
+        for crawl in await self.crawls(site):
+            if not crawl.meets(lo, hi):
+                continue
+            q = cdx_query(crawl.cdx_api, prefix, from_ts, to_ts, prefix=True, limit=HOST_ROWS)
+            got = await self._index(site, prefix, q, crawl)
+            if got is None or len(got[0]) + got[1] >= HOST_ROWS:
+                return  # unreadable or cut short: per-URL queries it is
+            found += got[0]
+        where = self._where.setdefault(site, {})
+        for cap in found:
+            where[(cap.snapshot.timestamp, cap.snapshot.original)] = cap
+        listing = HostListing.build(
+            prefix, [c.snapshot for c in found], truncated=False, prefix_known=True
+        )
+        self._listings[site] = (from_ts, to_ts, listing)
+
+    async def _index(
+        self, site: str, url: str, q: str, crawl: Crawl
+    ) -> tuple[list[CcCapture], int] | None:
+        """One index request: (captures, malformed lines), or None when it failed."""
+        self.cdx_requests += 1
+        try:
+            resp = await self.download(self._request(q, CC_INDEX))
+        except Exception as exc:  # network failure after retries: record it, carry on
+            reason = failure_reason(exc)
+            self.cdx_failures[url] = reason
+            self._record(site, q, "cdx", reason, detail=failure_detail(exc))
+            return None
+        if resp.status != 200:
+            nothing = no_captures_message(resp.status, resp.body)
+            if nothing is not None:
+                self._record(site, q, "cdx", "ok", status=resp.status, detail=nothing[:300])
+                return [], 0
+            reason = f"http_{resp.status}"
+            self.cdx_failures[url] = reason
+            text = resp.body[:300].decode("utf-8", "replace")
+            self._record(site, q, "cdx", reason, status=resp.status, detail=text)
+            return None
+        caps, bad = parse_cc_cdx(resp.body, crawl.id)
+        self.malformed_cdx_lines += bad
+        self._record(
+            site, q, "cdx", "ok", status=200, detail=f"{len(caps)} captures, {bad} malformed"
+        )
+        return caps, bad
 
     async def crawls(self, site: str) -> list[Crawl]:
         """The crawls to ask, read once from ``collinfo.json``."""
@@ -183,30 +236,10 @@ class CommonCrawlClient(ArchiveClient):
         for crawl in await self.crawls(site):
             if not crawl.meets(lo, hi):
                 continue
-            q = cdx_query(crawl.cdx_api, url, from_ts, to_ts)
-            self.cdx_requests += 1
-            try:
-                resp = await self.download(self._request(q, CC_INDEX))
-            except Exception as exc:  # network failure after retries: record it, carry on
-                reason = failure_reason(exc)
-                self.cdx_failures[url] = reason
-                self._record(site, q, "cdx", reason, detail=failure_detail(exc))
+            got = await self._index(site, url, cdx_query(crawl.cdx_api, url, from_ts, to_ts), crawl)
+            if got is None:
                 continue
-            if resp.status != 200:
-                nothing = no_captures_message(resp.status, resp.body)
-                if nothing is not None:
-                    self._record(site, q, "cdx", "ok", status=resp.status, detail=nothing[:300])
-                    continue
-                reason = f"http_{resp.status}"
-                self.cdx_failures[url] = reason
-                text = resp.body[:300].decode("utf-8", "replace")
-                self._record(site, q, "cdx", reason, status=resp.status, detail=text)
-                continue
-            caps, bad = parse_cc_cdx(resp.body, crawl.id)
-            self.malformed_cdx_lines += bad
-            self._record(
-                site, q, "cdx", "ok", status=200, detail=f"{len(caps)} captures, {bad} malformed"
-            )
+            caps = got[0]
             for cap in caps:
                 where[(cap.snapshot.timestamp, cap.snapshot.original)] = cap
                 out.append(cap.snapshot)
