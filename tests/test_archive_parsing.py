@@ -297,3 +297,31 @@ def test_archive_specs(spec: str, kind: str, name: str, crawls: tuple[str, ...])
 def test_bad_archive_specs(spec: str) -> None:
     with pytest.raises(ArchiveSpecError):
         parse_archive_spec(spec)
+
+
+# -- politeness per archive endpoint ----------------------------------------------------
+def test_archive_endpoints_have_their_own_rates() -> None:
+    from scrapy.http import Request
+    from scrapy.utils.test import get_crawler
+
+    from crawler import settings as project
+    from crawler.middlewares import PolitenessMiddleware
+
+    names = [n for n in dir(project) if n.startswith(("POLICYARCHIVE_", "RETRY_"))]
+    mw = PolitenessMiddleware(get_crawler(settings_dict={n: getattr(project, n) for n in names}))
+
+    def interval(url: str, endpoint: str | None) -> float:
+        meta = {"dont_obey_robotstxt": True, "archive_endpoint": endpoint}
+        return mw.endpoint(Request(url, meta=meta)).interval
+
+    assert interval("https://index.commoncrawl.org/CC-MAIN-2019-22-index?url=a", "cc_index") == 1
+    assert interval("https://data.commoncrawl.org/crawl-data/x.warc.gz", "cc_data") == 0.5
+    assert interval("https://arquivo.pt/wayback/timemap/link/http://a.pt/", "timemap") == 0.5
+    assert interval("https://arquivo.pt/wayback/20190101000000id_/http://a.pt/", "memento") == 0.25
+    assert interval("https://other.example/tm/http://a/", "timemap") == 1.0
+    # Arquivo.pt blocks for good past 250 CDX / 400 Memento requests a minute
+    arquivo = project.POLICYARCHIVE_HOST_RATES["arquivo.pt"]
+    assert arquivo["timemap"] * 60 < 250 / 2 and arquivo["memento"] * 60 < 400 / 1.5
+    # the endpoint classes are separate: the index's pace does not hold back the ranges
+    assert ("cc_index", "index.commoncrawl.org") in mw.endpoints
+    assert ("cc_data", "data.commoncrawl.org") in mw.endpoints

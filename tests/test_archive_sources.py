@@ -43,15 +43,17 @@ FAST_BACKOFF = [
 REVISIT_PERIODS = {("alpha.example", "2009H2"): "20091115093000"}
 
 
-def wayback(out: Path, *archive_args: str) -> pd.DataFrame:
+def wayback(
+    out: Path, *archive_args: str, years: tuple[str, str] = ("2005", "2014")
+) -> pd.DataFrame:
     proc = run_cli(
         "wayback",
         "--sites",
         str(FIXTURES / "sites.txt"),
         "--from",
-        "2005",
+        years[0],
         "--to",
-        "2014",
+        years[1],
         "--out",
         str(out),
         "--workers",
@@ -112,7 +114,11 @@ def test_common_crawl_finds_every_policy_by_range(
 def test_named_crawls_only(cc: tuple[CcIndexServer, RangeDataServer], tmp_path: Path) -> None:
     idx, _ = cc
     idx.requests.clear()
-    policies = wayback(tmp_path, *cc_args(cc, "commoncrawl:CC-MAIN-2010-10,CC-MAIN-2012-40"))
+    policies = wayback(
+        tmp_path,
+        *cc_args(cc, "commoncrawl:CC-MAIN-2010-10,CC-MAIN-2012-40"),
+        years=("2010", "2012"),
+    )
     asked = {p.split("-index")[0].lstrip("/") for p in idx.requests if "-index" in p}
     assert asked == {"CC-MAIN-2010-10", "CC-MAIN-2012-40"}
     assert set(policies.snapshot) <= {"2010H1", "2012H2"} and len(policies) > 0
@@ -124,6 +130,7 @@ def test_range_misbehaviours_are_refused_unread(
     idx, data = cc
     data.faults.clear()
     idx.faults.clear()
+    data.requests.clear()
     data.fault("CC-MAIN-2008-10-", "ignore_range")  # a 200 with the whole file
     data.fault("CC-MAIN-2005-40-", "forbid")  # the CDN's 403, every time
     idx.fault("CC-MAIN-2013-10-index", "busy")  # a 503 with Retry-After, once
@@ -136,6 +143,9 @@ def test_range_misbehaviours_are_refused_unread(
     refused = fetches[fetches.outcome.isin(["range_ignored", "http_403"])]
     assert set(refused.outcome) == {"range_ignored", "http_403"}
     assert refused.archive_url.str.contains("CC-MAIN-2008-10-|CC-MAIN-2005-40-").all()
+    # the CDN's 403 was backed off from and retried (RETRY_TIMES=1) before it was refused
+    forbidden = [p for p in data.requests if "CC-MAIN-2005-40-" in p]
+    assert len(forbidden) == 2 * (refused.outcome == "http_403").sum()
     # a refused policy capture gives no document for its period (a homepage: no links)
     refused_policy = refused[refused.kind == "policy"]
     assert len(refused_policy) > 0
