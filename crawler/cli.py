@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from crawler.args import ArgumentError, LiveArgs, WaybackArgs
-from crawler.commands import report
+from crawler.commands import candidates, report
 from crawler.sites import SitesFileError
 from pipelines.history.periods import EVERY_CHOICES
 from pipelines.process import DEFAULT_PROCESSOR, ConfigError, check_processor, worker_count
@@ -255,6 +255,8 @@ def parser() -> argparse.ArgumentParser:
     )
     c.add_argument("--out", required=True, help="output .csv or .parquet")
     c.set_defaults(func=cmd_classify)
+
+    candidates.add_parser(sub)  # crawler/commands/candidates.py
 
     d = sub.add_parser("demo", help="offline demo: replay the bundled sample archive")
     d.add_argument("--from", dest="from_", default="2005")

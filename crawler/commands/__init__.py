@@ -1,0 +1,1 @@
+"""Console sub-commands, one module each: ``add_parser(subparsers)`` and ``run(args) -> int``."""
