@@ -486,9 +486,11 @@ class MultiClient:
         client = self._client(site, timestamp, url)
         got = await client.fetch(site, snapshot, timestamp, url, kind)
         if got is not None and got.memento_ts:
-            # the archive sent us to another of its captures: that one is its too
-            key = (got.memento_ts, got.location or url)
-            self._owner.setdefault(site, {}).setdefault(key, client)
+            # the archive sent us to another of its captures: that one is its too (also as
+            # the spider names it afterwards: the first capture's time, the new URL)
+            owners = self._owner.setdefault(site, {})
+            owners.setdefault((got.memento_ts, got.location or url), client)
+            owners.setdefault((timestamp, got.location or url), client)
         return got
 
 
