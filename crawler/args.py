@@ -37,12 +37,28 @@ def _sites(value: Any) -> tuple[Path, list[SiteEntry]]:
     return path, entries
 
 
-def _archive(value: Any) -> str:
-    archive = str(value or DEFAULT_ARCHIVE).rstrip("/")
-    parts = urlsplit(archive)
+def _archives(value: Any) -> tuple[str, ...]:
+    """``--archive`` values (a list, or one string of them separated by spaces: ``-a``)."""
+    from crawler.archive.sources import ArchiveSpecError, parse_archive_spec
+
+    items = value if isinstance(value, list | tuple) else str(value or "").split()
+    specs = [str(v).strip() for v in items if str(v).strip()] or [DEFAULT_ARCHIVE]
+    out: list[str] = []
+    for spec in specs:
+        try:
+            parsed = parse_archive_spec(spec)
+        except ArchiveSpecError as exc:
+            raise ArgumentError(f"argument 'archive': {exc}") from exc
+        out.append(spec.rstrip("/") if parsed.kind == "wayback" else spec)
+    return tuple(dict.fromkeys(out))
+
+
+def _base_url(value: Any, name: str, default: str) -> str:
+    url = str(value or default).rstrip("/")
+    parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ArgumentError(f"argument 'archive': not an http(s) URL: {archive!r}")
-    return archive
+        raise ArgumentError(f"argument '{name}': not an http(s) URL: {url!r}")
+    return url
 
 
 def _every(value: Any) -> str:
@@ -81,7 +97,10 @@ class WaybackArgs:
     start: datetime
     end: datetime
     every: str
-    archive: str
+    archive: str  # the run's archive key (resume state): the archives, space-separated
+    archives: tuple[str, ...] = (DEFAULT_ARCHIVE,)  # --archive values (crawler/archive/sources.py)
+    cc_index: str = "https://index.commoncrawl.org"  # where collinfo.json lives
+    cc_data: str = "https://data.commoncrawl.org"  # the host Common Crawl filenames are under
 
     @classmethod
     def from_kwargs(cls, kw: dict[str, Any]) -> WaybackArgs:
@@ -99,7 +118,13 @@ class WaybackArgs:
             raise ArgumentError(f"argument 'to': {exc}") from exc
         if end <= start:
             raise ArgumentError(f"argument 'to' ({raw_to}) must not be before 'from' ({raw_from})")
-        return cls(path, entries, start, end, _every(kw.get("every")), _archive(kw.get("archive")))
+        archives = _archives(kw.get("archive"))
+        cc_index = _base_url(kw.get("cc_index"), "cc_index", cls.cc_index)
+        cc_data = _base_url(kw.get("cc_data"), "cc_data", cls.cc_data)
+        key = " ".join(archives)
+        return cls(
+            path, entries, start, end, _every(kw.get("every")), key, archives, cc_index, cc_data
+        )
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -108,5 +133,8 @@ class WaybackArgs:
             "to": self.end.isoformat(),
             "every": self.every,
             "archive": self.archive,
+            "archives": list(self.archives),
+            "cc_index": self.cc_index,
+            "cc_data": self.cc_data,
             "site_count": len(self.sites),
         }

@@ -18,8 +18,8 @@ from typing import Any
 
 from crawler import console
 from crawler.args import ArgumentError, LiveArgs, WaybackArgs
+from crawler.commands import candidates, ingest, reextract, report
 from crawler.commands import changes as changes_command
-from crawler.commands import ingest, reextract, report
 from crawler.sites import SitesFileError
 from pipelines.history.periods import EVERY_CHOICES
 from pipelines.process import DEFAULT_PROCESSOR, ConfigError, check_processor, worker_count
@@ -70,6 +70,17 @@ def check_archive(archive: str, timeout: float = REACH_TIMEOUT) -> None:
         raise UsageProblem(
             f"the archive at {archive} does not answer ({why}); check --archive and the network"
         ) from None
+
+
+def archive_bases(args: WaybackArgs) -> list[str]:
+    """The URL of each archive of the run that should answer before the crawl starts."""
+    from crawler.archive.sources import parse_archive_spec
+
+    bases = []
+    for value in args.archives:
+        spec = parse_archive_spec(value)
+        bases.append(spec.base if spec.base else args.cc_index)  # Common Crawl: its index
+    return list(dict.fromkeys(bases))
 
 
 def build_settings(out: str | Path, overrides: dict[str, Any] | None = None) -> Any:
@@ -246,9 +257,11 @@ def _validate(model: Any, kw: dict[str, Any]) -> None:
 
 def cmd_wayback(a: argparse.Namespace) -> int:
     kw = {"sites": a.sites, "from": a.from_, "to": a.to, "every": a.every, "archive": a.archive}
+    kw |= {"cc_index": a.cc_index, "cc_data": a.cc_data}  # Common Crawl mirrors (sources.py)
     args = WaybackArgs.from_kwargs(kw)  # raises with a message naming the bad argument
     check_output_free(a.out)
-    check_archive(args.archive, a.reach_timeout)
+    for base in archive_bases(args):
+        check_archive(base, a.reach_timeout)
     status, manifest = run_spider("wayback", a.out, kw, _overrides(a), a)
     if manifest:
         print(summary(manifest, a.out))
@@ -458,8 +471,9 @@ def parser() -> argparse.ArgumentParser:
     )
     w.add_argument(
         "--archive",
-        default="https://web.archive.org",
-        help="archive base URL with Wayback URL shapes (default: the Internet Archive)",
+        action="append",
+        help="repeatable: ia | a base URL with Wayback URL shapes | commoncrawl"
+        "[:CC-MAIN-2019-22,...] | memento:<TimeMap base URL> (default: the Internet Archive)",
     )
     w.add_argument(
         "--reach-timeout",
@@ -468,6 +482,8 @@ def parser() -> argparse.ArgumentParser:
         metavar="SECONDS",
         help="how long the archive has to answer before the crawl starts (default: %(default)s)",
     )
+    w.add_argument("--cc-index", help="where Common Crawl's collinfo.json lives (a mirror)")
+    w.add_argument("--cc-data", help="the host Common Crawl's WARC filenames are relative to")
     _common(w)
     w.set_defaults(func=cmd_wayback)
 
@@ -513,6 +529,7 @@ def parser() -> argparse.ArgumentParser:
     d = _command(sub, "demo", "offline demo: replay the bundled sample archive", DEMO_EPILOG)
     d.add_argument("--from", dest="from_", default="2005", help="start (default: 2005)")
     d.add_argument("--to", default="2014", help="end, inclusive (default: 2014)")
+    candidates.add_parser(sub)  # crawler/commands/candidates.py
     d.add_argument("--every", default="half", choices=EVERY_CHOICES)
     _common(d, out_required=False)
     d.set_defaults(func=cmd_demo)

@@ -60,6 +60,14 @@ logger = logging.getLogger(__name__)
 
 CDX, REPLAY, LIVE = "cdx", "replay", "live"
 _KIND_NAMES = {CDX: "CDX requests", REPLAY: "replay requests", LIVE: "requests"}
+# archive clients name other endpoint classes in ``request.meta["archive_endpoint"]``
+# (crawler/archive/sources.py); their rates come from POLICYARCHIVE_ARCHIVE_RATES
+_KIND_NAMES |= {
+    "cc_index": "Common Crawl index requests",
+    "cc_data": "Common Crawl range requests",
+    "timemap": "TimeMap requests",
+    "memento": "memento requests",
+}
 _DNS_ERRORS = (CannotResolveHostError, DNSLookupError)  # not a server in trouble
 _NUMBERS = {2: "twice", 3: "three times", 4: "four times", 5: "five times", 6: "six times"}
 
@@ -148,7 +156,7 @@ class Endpoint:
 
     @property
     def name(self) -> str:
-        return f"{_KIND_NAMES[self.kind]} to {self.host}"
+        return f"{_KIND_NAMES.get(self.kind, self.kind + ' requests')} to {self.host}"
 
     def reserve(self, now: float) -> float:
         """Book the next start time for one request; returns how long to wait for it."""
@@ -239,6 +247,13 @@ class PolitenessMiddleware:
             REPLAY: s.getfloat("POLICYARCHIVE_REPLAY_PER_SECOND"),
             LIVE: s.getfloat("POLICYARCHIVE_LIVE_PER_SECOND"),
         }
+        self.archive_rates = {
+            str(k): float(v) for k, v in s.getdict("POLICYARCHIVE_ARCHIVE_RATES").items()
+        }
+        self.host_rates = {
+            str(h).lower(): {str(k): float(v) for k, v in dict(r).items()}
+            for h, r in s.getdict("POLICYARCHIVE_HOST_RATES").items()
+        }
         self.throttle_loopback = s.getbool("POLICYARCHIVE_THROTTLE_LOOPBACK")
         self.resolve = {k.lower(): v for k, v in s.getdict("POLICYARCHIVE_RESOLVE").items()}
         self.policy = BackoffPolicy(
@@ -260,9 +275,11 @@ class PolitenessMiddleware:
     def endpoint(self, request: Request) -> Endpoint:
         archive = bool(request.meta.get("dont_obey_robotstxt"))
         kind, host = endpoint_of(request.url, archive)
+        if archive and request.meta.get("archive_endpoint"):
+            kind = str(request.meta["archive_endpoint"])
         ep = self.endpoints.get((kind, host))
         if ep is None:
-            rate = self.rates[kind]
+            rate = self.rate_for(kind, host)
             if not self.throttle_loopback and is_loopback(host, self.resolve):
                 rate = 0.0
             if len(self.endpoints) >= self._sweep_at:
@@ -291,6 +308,15 @@ class PolitenessMiddleware:
                 )
                 found.append((ep.name, f"rate limit ({per})", ep.next_start - now))
         return sorted(found, key=lambda w: -w[2])[:3]
+    def rate_for(self, kind: str, host: str) -> float:
+        """Requests a second for one endpoint: a per-host rate (the host or a parent domain
+        listed in POLICYARCHIVE_HOST_RATES) first, then the endpoint class's own."""
+        for name, rates in self.host_rates.items():
+            if kind in rates and (host == name or host.endswith("." + name)):
+                return rates[kind]
+        if kind in self.rates:
+            return self.rates[kind]
+        return self.archive_rates.get(kind, 1.0)
 
     def _forget_idle(self) -> None:
         # a live crawl meets each of thousands of hosts once: keep only endpoints that still
@@ -323,7 +349,9 @@ class PolitenessMiddleware:
         if urlparse_cached(request).scheme not in ("http", "https"):
             return response
         ep = self.endpoint(request)
-        if response.status not in self.retry_http_codes:
+        # a CDN's 403 means "slow down" for the archive clients that say so
+        cdn_403 = response.status == 403 and bool(request.meta.get("retry_on_403"))
+        if response.status not in self.retry_http_codes and not cdn_403:
             if response.status < 500:
                 ep.succeeded()
             return response

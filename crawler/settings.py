@@ -47,6 +47,17 @@ DOWNLOAD_TIMEOUT = 60
 POLICYARCHIVE_CDX_PER_MINUTE = 20.0  # per archive host; the Internet Archive throttles near 30
 POLICYARCHIVE_REPLAY_PER_SECOND = 5.0  # per archive host; it throttles near 10
 POLICYARCHIVE_LIVE_PER_SECOND = 1.0  # per live host
+# other archives' endpoint classes, requests a second (crawler/archive/sources.py):
+# Common Crawl asks for at most 1 index request a second and about 2 ranges a second
+POLICYARCHIVE_ARCHIVE_RATES = {"cc_index": 1.0, "cc_data": 2.0, "timemap": 1.0, "memento": 2.0}
+# per archive host (and its subdomains), overriding the above. Arquivo.pt blocks an IP for
+# good past 250 CDX or 400 Memento requests a minute: stay well under both
+POLICYARCHIVE_HOST_RATES = {
+    "arquivo.pt": {"timemap": 2.0, "memento": 4.0},
+    "webarchive.org.uk": {"timemap": 0.5, "memento": 1.0},
+    "archive.ph": {"timemap": 0.2, "memento": 0.2},
+    "archive.today": {"timemap": 0.2, "memento": 0.2},
+}
 POLICYARCHIVE_THROTTLE_LOOPBACK = False  # local archives/servers (tests, demo) run unthrottled
 POLICYARCHIVE_BACKOFF_BASE = 2.0  # seconds after the first failure in a row; doubles each time
 POLICYARCHIVE_BACKOFF_MAX = 300.0

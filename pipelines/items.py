@@ -22,7 +22,7 @@ class PolicyPage:
     body: bytes
     http_status: int = 200
     content_type: str | None = None
-    archive: str | None = None  # archive base URL, e.g. https://web.archive.org
+    archive: str | None = None  # whose capture: "ia", "commoncrawl", "memento:<host>", a base URL
     archive_url: str | None = None  # raw capture URL: <archive>/web/<ts>id_/<url>
     cdx_digest: str | None = None  # digest as reported by the CDX index
     homepage_url: str | None = None

@@ -178,6 +178,7 @@ def process_page(page: PolicyPage, *, min_policy_score: float = 0.5) -> Processe
         "warc_filename": page.warc_filename,
         "warc_offset": page.warc_offset,
         "reextracted": page.reextracted,
+        "archive": page.archive if page.source != "live" else None,
         "run_id": page.run_id,
     }
     return Processed(policy=policy, clauses=clause_rows)

@@ -84,8 +84,11 @@ def split_archive_url(archive: str, url: str) -> tuple[str | None, str]:
 
 
 class ArchiveClient:
-    def __init__(self, archive: str, download: Download, run_id: str = "") -> None:
+    def __init__(
+        self, archive: str, download: Download, run_id: str = "", name: str | None = None
+    ) -> None:
         self.archive = archive.rstrip("/")
+        self.name = name or self.archive  # the ``archive`` column of its captures
         self.download = download
         self.run_id = run_id
         self.records: list[FetchRecord] = []
@@ -138,7 +141,10 @@ class ArchiveClient:
             )
         )
 
-    def _request(self, url: str) -> Request:
+    def _request(self, url: str, endpoint: str | None = None, **meta: object) -> Request:
+        """A request to the archive; ``endpoint`` names its rate-limit class when the URL
+        shape does not tell (crawler/middlewares.py ``archive_endpoint``)."""
+        extra: dict[str, object] = {"archive_endpoint": endpoint} if endpoint else {}
         return Request(
             url,
             dont_filter=True,
@@ -146,8 +152,29 @@ class ArchiveClient:
                 "dont_redirect": True,
                 "handle_httpstatus_all": True,
                 "dont_obey_robotstxt": True,
+                **extra,
+                **meta,
             },
         )
+
+    # -- what other archives override (crawler/archive/sources.py) ---------------------
+    def capture_url(self, site: str, timestamp: str, url: str) -> str:
+        """Where the capture's raw bytes are: the ``archive_url`` of its document."""
+        return raw_capture_url(self.archive, timestamp, url)
+
+    def archive_of(self, site: str, timestamp: str, url: str) -> str:
+        return self.name
+
+    def split_url(self, target: str) -> tuple[str | None, str]:
+        """An archive URL (a redirect's target) → (timestamp, original); else (None, target)."""
+        return split_archive_url(self.archive, target)
+
+    def owns(self, url: str) -> bool:
+        """True for a URL inside the archive (not an original URL)."""
+        return url.startswith(self.archive)
+
+    def replay_endpoint(self) -> str | None:
+        return None  # Wayback URL shapes: the middleware tells CDX from replay by itself
 
     async def captures(
         self, site: str, url: str, from_ts: str, to_ts: str, *, statuses: str = "200"
@@ -267,10 +294,10 @@ class ArchiveClient:
         self, site: str, snapshot: str, timestamp: str, url: str, kind: str = "policy"
     ) -> Fetched | None:
         """Fetch one raw capture. Archive errors are recorded and give None."""
-        aurl = raw_capture_url(self.archive, timestamp, url)
+        aurl = self.capture_url(site, timestamp, url)
         self.replay_requests += 1
         try:
-            resp = await self.download(self._request(aurl))
+            resp = await self.download(self._request(aurl, self.replay_endpoint()))
         except Exception as exc:  # network failure after retries: record it, carry on
             reason = failure_reason(exc)
             logger.warning("replay of %s failed: %s", aurl, reason)
@@ -295,8 +322,8 @@ class ArchiveClient:
             raw_loc = resp.headers.get(b"Location")
             if raw_loc:
                 target = urljoin(resp.url, raw_loc.decode("latin-1"))
-                ts, orig = split_archive_url(self.archive, target)
-                if ts is None and target.startswith(self.archive):
+                ts, orig = self.split_url(target)
+                if ts is None and self.owns(target):
                     orig = target  # an archive page we cannot parse: treat as a dead end
                 location = orig
                 if ts and same_document(orig, url) and ts != timestamp:

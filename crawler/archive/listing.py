@@ -64,15 +64,25 @@ class HostListing:
     groups: dict[str, list[CDXSnapshot]]
     truncated: bool  # the host has more captures than the page held
     last_key: str | None  # its captures may go on past the page
+    # the archive is known to answer prefix queries (Common Crawl's index): an empty
+    # listing then proves that no URL on the host has a capture
+    prefix_known: bool = False
 
     @classmethod
-    def build(cls, url: str, records: list[CDXSnapshot], *, truncated: bool) -> HostListing:
+    def build(
+        cls,
+        url: str,
+        records: list[CDXSnapshot],
+        *,
+        truncated: bool,
+        prefix_known: bool = False,
+    ) -> HostListing:
         """``url``: the prefix the query sent (``host_prefix``)."""
         groups: dict[str, list[CDXSnapshot]] = {}
         for rec in records:
             groups.setdefault(capture_key(rec.original), []).append(rec)
         last = capture_key(records[-1].original) if records else None
-        return cls(capture_key(url), groups, truncated, last)
+        return cls(capture_key(url), groups, truncated, last, prefix_known)
 
     @property
     def honoured_prefix(self) -> bool:
@@ -81,7 +91,7 @@ class HostListing:
         An archive (or a test double) that ignores ``matchType`` answers with the asked
         URL's captures only; its silence about other URLs proves nothing.
         """
-        return any(key != self.query_key for key in self.groups)
+        return self.prefix_known or any(key != self.query_key for key in self.groups)
 
     def captures(self, url: str) -> list[CDXSnapshot] | None:
         """Every capture of ``url`` in the listing, or None when the listing cannot tell.

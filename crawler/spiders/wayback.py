@@ -24,11 +24,11 @@ from crawler.archive.cdx import (
     distinct_versions,
     in_period,
     is_revisit,
-    raw_capture_url,
     same_document,
     usable,
 )
-from crawler.archive.client import ArchiveClient, Fetched
+from crawler.archive.client import Fetched
+from crawler.archive.sources import make_client, parse_archive_spec
 from crawler.args import WaybackArgs
 from crawler.links import common_policy_urls, find_policy_links, frames_to_search
 from crawler.sites import SiteEntry
@@ -63,8 +63,16 @@ class WaybackSpider(PolicySpider):
     args: WaybackArgs
 
     async def start(self) -> AsyncIterator[Any]:
-        self.client = ArchiveClient(self.args.archive, self.download, self.run_id)
         self.periods = plan_periods(self.args.start, self.args.end, self.args.every)
+        self.client = make_client(
+            [parse_archive_spec(a) for a in self.args.archives],
+            self.download,
+            self.run_id,
+            start=self.periods[0].start,
+            end=self.periods[-1].end,
+            cc_index=self.args.cc_index,
+            cc_data=self.args.cc_data,
+        )
         self.from_ts, self.to_ts = self.periods[0].from_ts, self.periods[-1].to_ts
         # snapshots an earlier run already stored are not fetched again (pipelines/storage/state.py)
         out = self.crawler.settings.get("OUTPUT_DIR")
@@ -445,8 +453,8 @@ class WaybackSpider(PolicySpider):
             body=got.body,
             http_status=got.status,
             content_type=got.content_type,
-            archive=self.args.archive,
-            archive_url=raw_capture_url(self.args.archive, rec.timestamp, url),
+            archive=self.client.archive_of(entry.site, rec.timestamp, rec.original),
+            archive_url=self.client.capture_url(entry.site, rec.timestamp, url),
             cdx_digest=rec.digest if rec.digest != "-" else None,
             homepage_url=choice.homepage_url,
             discovered_by=choice.discovered_by,

@@ -49,6 +49,8 @@ POLICIES = pa.schema(
         pa.field("warc_filename", pa.string()),
         pa.field("warc_offset", pa.int64()),
         pa.field("reextracted", pa.bool_()),
+        # whose capture: "ia", "commoncrawl", "memento:<host>" or a Wayback base URL; null live
+        pa.field("archive", pa.string()),
         pa.field("run_id", pa.string(), nullable=False),
     ]
 )
