@@ -45,6 +45,9 @@ POLICIES = pa.schema(
         pa.field("clause_count", pa.int32(), nullable=False),
         pa.field("categories", STRLIST),
         *ATTRIBUTE_FIELDS,
+        pa.field("declared_language", pa.string()),  # what the page said (html lang, /Lang)
+        pa.field("content_type", pa.string()),  # text/html | application/pdf
+        pa.field("labels", pa.string()),  # ok | english_only | none: why categories are empty
         pa.field("run_id", pa.string(), nullable=False),
     ]
 )
