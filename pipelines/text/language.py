@@ -32,7 +32,7 @@ def _identifier() -> Any:
     # loaded once per process; py3langid's model is small (a few MB) and loads in ~0.1 s
     from py3langid.langid import MODEL_FILE, LanguageIdentifier
 
-    return LanguageIdentifier.from_pickled_model(MODEL_FILE, norm_probs=True)
+    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
 
 
 def language_sample(text: str, size: int = SAMPLE_CHARS, windows: int = WINDOWS) -> str:

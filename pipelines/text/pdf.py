@@ -76,7 +76,11 @@ class PdfText:
 def is_pdf(body: bytes, content_type: str | None = None) -> bool:
     """True for PDF bytes (the magic may follow some junk, within the first KiB, as readers
     allow), whatever the server said: archives label PDFs as octet-stream or text/html."""
-    return body[:1024].find(_PDF_MAGIC) >= 0
+    pos = body[:1024].find(_PDF_MAGIC)
+    if pos < 0:
+        return False
+    # junk before the magic is fine; markup is a page that mentions PDFs
+    return b"<" not in body[:pos] or (content_type or "").lower().startswith("application/pdf")
 
 
 @dataclass
@@ -326,7 +330,7 @@ def extract_pdf(
     truncated = page_count > max_pages
     failed = 0
     for i in range(min(page_count, max_pages)):
-        if time.monotonic() - start > max_seconds or chars > max_chars:
+        if read and (time.monotonic() - start > max_seconds or chars > max_chars):
             truncated = True
             break
         try:
