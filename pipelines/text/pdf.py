@@ -27,6 +27,8 @@ from dataclasses import dataclass, field
 from io import BytesIO
 from typing import Any
 
+from pipelines.text.language import normalise_declared
+
 logger = logging.getLogger(__name__)
 
 MAX_BYTES = 16 * 1024 * 1024  # as DOWNLOAD_MAXSIZE: an archive replay is not capped by it
@@ -267,9 +269,7 @@ def _declared_language(reader: Any) -> str | None:
         lang = reader.trailer["/Root"].get("/Lang")
     except Exception:
         return None
-    if lang and (m := re.match(r"\s*([A-Za-z]{2})(?:[-_]|$)", str(lang))):
-        return m.group(1).lower()
-    return None
+    return normalise_declared(str(lang)) if lang else None
 
 
 def _title(reader: Any) -> str | None:
