@@ -25,6 +25,7 @@ class Block:
 class Page:
     blocks: list[Block] = field(default_factory=list)
     image_only: bool = False  # a "scan": filled rectangles, no text operators
+    inflate_to: int = 0  # > 0: a "zip bomb", a content stream inflating to this many bytes
 
 
 def _escape(text: str) -> bytes:
@@ -67,6 +68,14 @@ def _content(page: Page) -> tuple[bytes, list[tuple[int, str, float]]]:
     return b"\n".join(ops), marks
 
 
+def _bomb(size: int) -> bytes:
+    """A Flate stream of text operators inflating to ``size`` bytes, never held whole."""
+    chunk = b"BT /F1 11 Tf 72 700 Td (x) Tj ET\n" * 30000
+    z = zlib.compressobj(9)
+    parts = [z.compress(chunk) for _ in range(size // len(chunk) + 1)]
+    return b"".join(parts) + z.flush()
+
+
 def build_pdf(
     pages: list[Page],
     *,
@@ -85,7 +94,10 @@ def build_pdf(
     for i, page in enumerate(pages):
         stream, marks = _content(page)
         all_marks += [(d, t, y, page_ids[i]) for d, t, y in marks]
-        if compress:
+        if page.inflate_to:
+            stream = _bomb(page.inflate_to)
+            head = b"<< /Length %d /Filter /FlateDecode >>" % len(stream)
+        elif compress:
             stream = zlib.compress(stream)
             head = b"<< /Length %d /Filter /FlateDecode >>" % len(stream)
         else:

@@ -174,6 +174,19 @@ def test_time_cap_stops_reading_pages() -> None:
     assert got.truncated and got.pages == 1
 
 
+def test_a_pdf_bomb_is_refused_in_bounded_memory() -> None:
+    # 250 kB on the wire, 80 MB inflated: pypdf stops at its limit (75 MB), the page is dropped
+    body = build_pdf([Page(inflate_to=80_000_000)])
+    assert len(body) < 500_000
+    with pytest.raises(PdfError) as exc:
+        extract_pdf(body)
+    assert exc.value.reason == "pdf_too_large"
+    # beside readable pages, a bomb page costs only itself
+    policy = Page([Block("We collect personal data and share it with providers. " * 5)])
+    got = extract_pdf(build_pdf([policy, Page(inflate_to=80_000_000)]))
+    assert "We collect personal data" in got.text
+
+
 def test_an_oversized_pdf_is_refused() -> None:
     with pytest.raises(PdfError) as exc:
         extract_pdf(b"%PDF-1.4\n" + b" " * (16 * 1024 * 1024 + 1))

@@ -11,8 +11,10 @@ Lines are joined into paragraphs where the vertical gap is larger than the usual
 spacing (or a heading or list item starts), and words hyphenated across lines are rejoined,
 so the segmenter sees the same paragraphs a reader does.
 
-Bounded like HTML: at most ``MAX_PAGES`` pages and ``MAX_CHARS`` characters are read, and
-the whole call runs inside the worker's per-document time limit. A PDF that cannot become
+Bounded like HTML: at most ``MAX_BYTES`` of PDF, ``MAX_PAGES`` pages and ``MAX_CHARS``
+characters are read, pages stop after ``MAX_SECONDS``, a stream that inflates past pypdf's
+own limit (75 MB: a "zip bomb") loses its page, and the whole call runs inside the worker's
+per-document time limit. A PDF that cannot become
 a document raises :class:`PdfError` with a reason slug (``pdf_encrypted``, ``pdf_broken``,
 ``pdf_no_text``, ``pdf_too_large``) for the ``fetches`` row.
 """
@@ -314,6 +316,8 @@ def extract_pdf(
     max_seconds: float = MAX_SECONDS,
 ) -> PdfText:
     """Text of a PDF as markdown; PdfError when it has none we can read."""
+    from pypdf.errors import LimitReachedError
+
     if len(body) > MAX_BYTES:
         raise PdfError("pdf_too_large", f"{len(body)} bytes")
     reader = _open(body)
@@ -328,13 +332,17 @@ def extract_pdf(
     chars = 0
     read = 0
     truncated = page_count > max_pages
-    failed = 0
+    failed = bombs = 0
     for i in range(min(page_count, max_pages)):
         if read and (time.monotonic() - start > max_seconds or chars > max_chars):
             truncated = True
             break
         try:
             page_lines = _collect_lines(reader.pages[i], i)
+        except LimitReachedError as exc:  # a stream inflating past pypdf's limit: a bomb
+            bombs += 1
+            logger.debug("PDF page %d too large: %s", i, exc)
+            continue
         except Exception as exc:  # one bad page (a broken stream) does not lose the others
             failed += 1
             logger.debug("PDF page %d unreadable: %s", i, exc)
@@ -342,6 +350,8 @@ def extract_pdf(
         read += 1
         lines.extend(page_lines)
         chars += sum(len(ln.text) for ln in page_lines)
+    if bombs and not lines:
+        raise PdfError("pdf_too_large", f"{bombs} of {page_count} pages inflate past the limit")
     if failed and not lines:
         raise PdfError("pdf_broken", f"{failed} of {page_count} pages unreadable")
     text = to_markdown(lines, _outline_titles(reader))
