@@ -9,7 +9,8 @@ folder). Each is extracted as the pipeline does (HTML or PDF), then identified:
 
 * ``declared``: the page's own ``<html lang>``/meta (what ``language`` was before);
 * ``py3langid``: :func:`pipelines.text.language.detect_language` (the bounded sample);
-* ``lingua``: lingua-language-detector on the same sample (``--lingua``, when installed).
+* ``lingua``: lingua-language-detector on the same sample (``--lingua``, when installed);
+* ``py3langid_<n>``: py3langid on a sample of ``n`` characters (``--sample-sizes n ...``).
 
 Reported: accuracy on the full sample and on short snippets (200 characters from the middle
 of each text: a harder test that separates the identifiers), and milliseconds per document.
@@ -81,12 +82,21 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=None)
     parser.add_argument("--lingua", action="store_true", help="also measure lingua")
+    parser.add_argument(
+        "--sample-sizes",
+        type=int,
+        nargs="*",
+        default=[],
+        help="also measure py3langid with these sample sizes (characters)",
+    )
     args = parser.parse_args(argv)
     data = args.data or shared_data_dir()
     if data is None or not (data / "opp115").is_dir():
         print("shared data not found: pass --data or set POLICYARCHIVE_DATA", file=sys.stderr)
         return 2
     identifiers: dict[str, Callable[[str], str | None]] = {"py3langid": detect_language}
+    for size in args.sample_sizes:
+        identifiers[f"py3langid_{size}"] = lambda text, n=size: detect_language(text, n)
     if args.lingua:
         lingua = _lingua()
         if lingua is None:
@@ -117,7 +127,8 @@ def main(argv: list[str] | None = None) -> int:
             got = ident(text)
             seconds[ident_name] += time.perf_counter() - start
             stats.setdefault(ident_name, []).append(int(got == truth))
-            stats.setdefault(f"{ident_name}_snippet", []).append(int(ident(snippet) == truth))
+            if ident_name in ("py3langid", "lingua"):  # the sample size does not matter here
+                stats.setdefault(f"{ident_name}_snippet", []).append(int(ident(snippet) == truth))
             if got != truth:
                 misses.append(
                     {"doc": f"{corpus}/{name}", "by": ident_name, "got": got, "truth": truth}

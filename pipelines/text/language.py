@@ -16,7 +16,7 @@ from typing import Any
 
 logger = logging.getLogger(__name__)
 
-SAMPLE_CHARS = 1200  # characters identified, across the windows (cost grows faster)
+SAMPLE_CHARS = 600  # characters identified, across the windows (measured: as exact as 1200)
 WINDOWS = 3  # start, middle, end: a bilingual header or footer cannot decide alone
 MIN_LETTERS = 40  # fewer letters than this: no guess
 MIN_CONFIDENCE = 0.5  # normalised probability below which the text has no clear language
@@ -54,9 +54,9 @@ def language_sample(text: str, size: int = SAMPLE_CHARS, windows: int = WINDOWS)
     return " ".join(" ".join(p.split())[:width] for p in parts)
 
 
-def detect_language(text: str) -> str | None:
+def detect_language(text: str, sample_chars: int = SAMPLE_CHARS) -> str | None:
     """ISO 639-1 code of the language ``text`` is written in, or None when it cannot tell."""
-    sample = language_sample(text)
+    sample = language_sample(text, size=sample_chars)
     if len(_LETTER.findall(sample)) < MIN_LETTERS:
         return None
     code, prob = _identifier().classify(sample)
