@@ -1,6 +1,10 @@
 """The per-document path of two checkouts side by side, on the same HTML pages.
 
-    .venv/bin/python bench/bench_lang.py --base /path/to/main --rounds 3
+    .venv/bin/python bench/bench_lang.py --base /path/to/main --rounds 3 [--limit 94]
+
+``--limit 94`` keeps OPP-115's 94 HTML pages, all English: the real policies after them
+include 21 French and German pages, which now skip the English clause model and so make
+this side look faster than it is for English pages.
 
 Runs ``process_page`` over the real pages (OPP-115 originals + real policies) in one
 subprocess per checkout, alternating base and this checkout each round, and keeps each
