@@ -244,6 +244,11 @@ def warm_up(processor: str = DEFAULT_PROCESSOR) -> None:
     try:
         load_processor(processor)
         _classifier()
+        # the language model (2 s to unpack) and pypdf load here too, not in a page's time
+        from pipelines.text.language import load_identifier
+        from pipelines.text.pdf import extract_pdf  # noqa: F401
+
+        load_identifier()
     except Exception as exc:
         _INIT_ERROR = f"{type(exc).__name__}: {exc}"[:500]
         logger.exception("worker could not start")
