@@ -76,6 +76,21 @@ COMMON_POLICY_PATHS: tuple[str, ...] = (
     "/privacybeleid",
     "/integritetspolicy",
     "/polityka-prywatnosci",
+    # the other languages discovery covers (fr, it, nl, pt, da, sv, pl): their usual paths
+    "/datenschutzerklarung",
+    "/protection-des-donnees",
+    "/donnees-personnelles",
+    "/informativa-privacy",
+    "/privacyverklaring",
+    "/privacyreglement",
+    "/aviso-de-privacidad",
+    "/politica-privacidad",
+    "/politica-de-privacidade/",
+    "/privatlivspolitik",
+    "/persondatapolitik",
+    "/dataskyddspolicy",
+    "/personuppgiftspolicy",
+    "/ochrona-danych-osobowych",
 )
 
 # Anchor phrases, matched on folded text (casefolded, accents removed, whitespace collapsed).
@@ -107,15 +122,26 @@ _PHRASES: tuple[tuple[float, str], ...] = (
     (9.0, r"privacidade"),
     (8.0, r"proteccion de datos|protecao de dados"),
     # it
-    (10.0, r"informativa (?:sulla |per la )?privacy|informativa (?:sul )?trattamento"),
+    (
+        10.0,
+        r"informativa (?:sulla |per la |in materia di )?(?:privacy|riservatezza)|"
+        r"informativa (?:sul )?trattamento|(?:tutela|protezione) (?:della )?privacy",
+    ),
+    (9.0, r"protezione dei dati(?: personali)?|riservatezza"),
     (7.0, r"informativa"),
     # nl
-    (10.0, r"privacy ?(?:beleid|verklaring|reglement)"),
+    (10.0, r"privacy ?(?:beleid|verklaring|reglement)|privacy- en cookie ?(?:beleid|verklaring)"),
+    (8.0, r"gegevensbescherming|persoonsgegevens"),
     # sv / da / no
-    (10.0, r"integritets ?(?:policy|skydd|meddelande)|privatlivs ?politik|personvern"),
-    (8.0, r"dataskydd|databeskyttelse"),
+    (
+        10.0,
+        r"integritets ?(?:policy|skydd|meddelande)|privatlivs ?(?:politik|erklaering|erklæring)|"
+        r"persondata ?(?:politik|erklaering|erklæring)|personuppgifts ?policy|"
+        r"dataskydds ?policy|personvern ?(?:erklaering|erklæring)?",
+    ),
+    (8.0, r"dataskydd|databeskyttelse|personuppgifter|personoplysninger|privatliv"),
     # pl
-    (10.0, r"polityka prywatnosci"),
+    (10.0, r"polityka prywatnosci|ochrona (?:danych|prywatnosci)(?: osobowych)?"),
     (9.0, r"prywatnosc|prywatnosci"),
     # ru
     (10.0, r"политика конфиденциальности"),
@@ -162,8 +188,14 @@ _URL_WORDS: tuple[tuple[float, str], ...] = (
     (5.0, r"privacy[-_ ]?(?:policy|policies|notice|statement|pledge)"),
     (5.0, r"datenschutz ?(?:erklarung|erklaerung|hinweise)?"),
     (4.0, r"privacy|privacidad|privacidade|confidentialite|vie-?privee|prywatnosci|integritet"),
-    (3.0, r"data-?protection|donnees-?personnelles|dati-?personali|personvern|privatliv"),
-    (2.0, r"gdpr|rgpd|dsgvo|informativa"),
+    (
+        3.0,
+        r"data-?protection|donnees-?personnelles|dati-?personali|personvern|privatliv|"
+        r"persondata|personuppgift|dataskydd|databeskyttelse|gegevensbescherming|"
+        r"protezione-?dati|proteccion-?de-?datos|protecao-?de-?dados|ochrona-?danych|"
+        r"riservatezza",
+    ),
+    (2.0, r"gdpr|rgpd|dsgvo|rodo|informativa"),
     (1.0, r"legal|polic(?:y|ies)|cookies?"),
     (0.5, r"terms"),
 )

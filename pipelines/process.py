@@ -88,14 +88,25 @@ def process_page(page: PolicyPage, *, min_policy_score: float = 0.5) -> Processe
     from pipelines.text.classify import ClauseInput
     from pipelines.text.detect import detect_policy
     from pipelines.text.extract import ExtractionError, decode_html, extract
+    from pipelines.text.language import detect_language
+    from pipelines.text.pdf import PdfError, extract_pdf, is_pdf
     from pipelines.text.segment import segment_markdown
 
+    pdf = is_pdf(page.body, page.content_type)
     try:
-        extracted = extract(
-            page.body, url=page.archive_url or page.policy_url, content_type=page.content_type
-        )
+        if pdf:
+            extracted = extract_pdf(page.body)
+        else:
+            extracted = extract(
+                page.body, url=page.archive_url or page.policy_url, content_type=page.content_type
+            )
+    except PdfError as exc:
+        raise NotAPolicy(exc.reason, exc.detail) from exc
     except ExtractionError as exc:
         raise NotAPolicy(f"extract_{exc.reason}", str(exc)) from exc
+    language = detect_language(extracted.text) or extracted.language
+    # the clause model learnt English: other languages get no labels rather than guesses
+    english = language in ("en", None)
     detection = detect_policy(
         extracted.text, title=extracted.title, url=page.policy_url, threshold=min_policy_score
     )
@@ -119,18 +130,21 @@ def process_page(page: PolicyPage, *, min_policy_score: float = 0.5) -> Processe
         )
         for i, c in enumerate(clauses)
     ]
-    clf = _classifier()
-    probs = clf.predict_proba(inputs) if inputs else None
-    labels = clf.labels(probs) if probs is not None else []
-    html = decode_html(page.body, page.content_type)
+    if english and inputs:
+        clf = _classifier()
+        probs = clf.predict_proba(inputs)
+        labels = clf.labels(probs)
+    else:
+        probs, labels = None, [[] for _ in inputs]
+    html = "" if pdf else decode_html(page.body, page.content_type)
     page_emails = page_emails_from_html(html) if "cfemail" in html or "mailto:" in html else []
 
     clause_rows: list[dict[str, Any]] = []
     attrs: list[Attributes] = []
     covered: set[str] = set()
-    rows = probs.tolist() if probs is not None else []  # plain floats, one list per clause
+    rows = probs.tolist() if probs is not None else None  # plain floats, one list per clause
     for i, c in enumerate(clauses):
-        row = rows[i]
+        row = rows[i] if rows is not None else None
         a = extract_attributes(c.text, page_emails=page_emails)
         attrs.append(a)
         covered.update(labels[i])
@@ -144,7 +158,9 @@ def process_page(page: PolicyPage, *, min_policy_score: float = 0.5) -> Processe
                 "kind": c.kind,
                 "text": c.text,
                 "categories": labels[i],
-                "category_probs": {name: row[j] for j, name in _PROB_FIELDS},
+                "category_probs": (
+                    {name: row[j] for j, name in _PROB_FIELDS} if row is not None else None
+                ),
                 **_attr_dict(a),
                 "run_id": page.run_id,
             }
@@ -163,7 +179,7 @@ def process_page(page: PolicyPage, *, min_policy_score: float = 0.5) -> Processe
         "cdx_digest": page.cdx_digest,
         "text_digest": words_digest(words),
         "title": extracted.title,
-        "language": extracted.language,
+        "language": language,
         "text": extracted.text,
         "word_count": len(words),
         "policy_score": float(detection.score),
@@ -179,6 +195,9 @@ def process_page(page: PolicyPage, *, min_policy_score: float = 0.5) -> Processe
         "warc_offset": page.warc_offset,
         "reextracted": page.reextracted,
         "archive": page.archive if page.source != "live" else None,
+        "declared_language": extracted.language,
+        "content_type": "application/pdf" if pdf else "text/html",
+        "labels": "none" if not clause_rows else "ok" if english else "english_only",
         "run_id": page.run_id,
     }
     return Processed(policy=policy, clauses=clause_rows)
@@ -235,6 +254,11 @@ def warm_up(processor: str = DEFAULT_PROCESSOR) -> None:
     try:
         load_processor(processor)
         _classifier()
+        # the language model (2 s to unpack) and pypdf load here too, not in a page's time
+        from pipelines.text.language import load_identifier
+        from pipelines.text.pdf import extract_pdf  # noqa: F401
+
+        load_identifier()
     except Exception as exc:
         _INIT_ERROR = f"{type(exc).__name__}: {exc}"[:500]
         logger.exception("worker could not start")

@@ -44,7 +44,7 @@ EXPECTED = {
     "deep-html": "extract_empty",
     "empty-body": "extract_empty",
     "binary-garbage": "extract_not_html",
-    "pdf": "extract_not_html",
+    "pdf": "pdf_broken",  # a PDF with no pages: read as a PDF, refused with its reason
     "image": "extract_not_html",
     "invalid-utf8": "ok",
     "charset-mismatch": "ok",

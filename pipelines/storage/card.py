@@ -86,7 +86,8 @@ DATASET_MEANING: dict[str, dict[str, str]] = {
         "cdx_digest": "the archive index's digest of the capture (SHA-1, base32); null when live",
         "text_digest": "sha256 of the extracted text with whitespace runs as one space",
         "title": "title of the page",
-        "language": "language of the text, ISO 639-1 code",
+        "language": "language the text is written in, ISO 639-1, identified from the text "
+        "(py3langid); the declared one when the text gives no clear answer",
         "word_count": "words in the text (whitespace-separated)",
         "policy_score": "privacy-policy detector score, 0–1 (kept at ≥ the run's threshold)",
         "policy_reason": "why the detector called the page a policy",
@@ -97,7 +98,8 @@ DATASET_MEANING: dict[str, dict[str, str]] = {
         "categories": "OPP-115 categories with at least one clause in the document",
         "document_type_score": "score of the document-type classifier, 0–1",
         "document_type_reason": "why the document-type classifier chose document_type",
-        "declared_language": "language the page declares (html lang, Content-Language)",
+        "declared_language": "language the page declares (html lang, Content-Language, "
+        "og:locale, a PDF's /Lang); null when it declares none",
         "content_type": "media type of the captured page: text/html or application/pdf",
         "labels": "why clause labels are as they are: ok, english_only (labels only for "
         "English), none",
@@ -123,7 +125,7 @@ DATASET_MEANING: dict[str, dict[str, str]] = {
         "categories": "OPP-115 categories assigned to the clause (probability ≥ 0.5)",
         "category_probs": "probability of each OPP-115 category (one float32 field each: "
         + ", ".join(category_field_name(c) for c in CATEGORIES)
-        + ")",
+        + "); null for documents not in English (policies.labels = english_only)",
     },
     "fetches": {
         "url": "the URL tried",
@@ -439,8 +441,9 @@ LIMITATIONS = [
     "Text comes from trafilatura with a rescue pass for cookie sections; layout-heavy pages "
     "may lose or keep some boilerplate.",
     "Clause categories come from a classifier trained on 75 US policies of 2015 (OPP-115, "
-    "English; micro-F1 about 0.8 on held-out policies); attributes come from keyword rules. "
-    "Both are weaker on other languages and on vocabulary newer than the training data.",
+    "English; micro-F1 about 0.8 on held-out policies), and are left empty for documents not "
+    "in English (`labels` says english_only); attributes come from keyword rules. Both are "
+    "weaker on vocabulary newer than the training data, attributes also on other languages.",
     "Readability scores are English formulas; on other languages they are indicative only.",
 ]
 

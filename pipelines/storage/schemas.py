@@ -51,6 +51,9 @@ POLICIES = pa.schema(
         pa.field("reextracted", pa.bool_()),
         # whose capture: "ia", "commoncrawl", "memento:<host>" or a Wayback base URL; null live
         pa.field("archive", pa.string()),
+        pa.field("declared_language", pa.string()),  # what the page said (html lang, /Lang)
+        pa.field("content_type", pa.string()),  # text/html | application/pdf
+        pa.field("labels", pa.string()),  # ok | english_only | none: why categories are empty
         pa.field("run_id", pa.string(), nullable=False),
     ]
 )

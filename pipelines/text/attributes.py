@@ -411,7 +411,15 @@ LAWS: list[tuple[str, str]] = [
     (
         "GDPR",
         r"\bGDPR\b|\bRGPD\b|\bDSGVO\b|(?i:general\s+data\s+protection\s+regulation)|"
-        r"(?i:regulation\s+\(eu\)\s+2016/679)",
+        r"(?i:regulation\s+\(eu\)\s+2016/679)|"
+        # its names in the other languages policies are written in (nl AVG, pl RODO, ...)
+        r"\bAVG\b|\bRODO\b|(?i:datenschutz-?grundverordnung)|"
+        r"(?i:r[eè]glement\s+g[eé]n[eé]ral\s+sur\s+la\s+protection\s+des\s+donn[eé]es)|"
+        r"(?i:algemene\s+verordening\s+gegevensbescherming|dataskyddsf[oö]rordning(?:en)?)|"
+        r"(?i:databeskyttelsesforordning(?:en)?)|"
+        r"(?i:(?:reglamento|regolamento|regulamento|rozporz[aą]dzenie|verordnung|"
+        r"r[eè]glement|verordening|f[oö]rordning|forordning)\s*\((?:ue|eu)\)\s*(?:n\.?\s*)?"
+        r"2016/679)",
     ),
     ("CPRA", r"\bCPRA\b|(?i:california\s+privacy\s+rights\s+act)"),
     ("CCPA", r"\bCCPA\b|(?i:california\s+consumer\s+privacy\s+act)"),

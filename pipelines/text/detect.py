@@ -66,6 +66,7 @@ _CONCEPTS: dict[str, tuple[str, ...]] = {
         r"persoonsgegevens",
         r"dados pessoais",
         r"personuppgift",
+        r"personoplysning",  # da
         r"dan(?:e|ych) osobow",
         r"персональн",
         r"個人情報",
@@ -92,6 +93,7 @@ _CONCEPTS: dict[str, tuple[str, ...]] = {
         r"derden",
         r"terceiros",
         r"tredje part",
+        r"tredjepart",  # sv/da
         r"trzeci",
         r"третьи",
         r"第三者",
@@ -110,6 +112,7 @@ _CONCEPTS: dict[str, tuple[str, ...]] = {
         r"verzamel",
         r"colet",
         r"samla[rs]?",
+        r"indsaml",  # da
         r"zbiera",
         r"собира",
         r"収集",
@@ -133,6 +136,7 @@ _CONCEPTS: dict[str, tuple[str, ...]] = {
         r"delen",
         r"compartilh",
         r"delar",
+        r"videregiv",  # da
         r"udostep",
         r"przekaz",
         r"передач",
@@ -187,6 +191,8 @@ _CONCEPTS: dict[str, tuple[str, ...]] = {
         r"direitos?",
         r"rattighet",
         r"radera",
+        r"rettighed",  # da
+        r"sletning",  # da
         r"prawo",
         r"usuniec",
         r"права?",
@@ -236,6 +242,7 @@ _CONCEPTS: dict[str, tuple[str, ...]] = {
         r"lagr",
         r"spara[rs]?",
         r"przechow",
+        r"opbevar",  # da
         r"хран",
         r"保存",
         r"保管",
@@ -256,6 +263,7 @@ _CONCEPTS: dict[str, tuple[str, ...]] = {
         r"beveilig",
         r"seguranca",
         r"sakerhet",
+        r"sikkerhed",  # da
         r"bezpieczen",
         r"безопасн",
         r"安全",
@@ -295,6 +303,7 @@ _CONCEPTS: dict[str, tuple[str, ...]] = {
         r"controlador",
         r"encarregado",
         r"personuppgiftsansvarig",
+        r"dataansvarlig",  # da/no
         r"administrator danych",
         r"お問い合わせ",
         r"联系我们",
@@ -308,6 +317,7 @@ _CONCEPTS: dict[str, tuple[str, ...]] = {
         r"toestemming",
         r"consentimento",
         r"samtycke",
+        r"samtykke",  # da/no
         r"zgod",
         r"согласи",
         r"同意",
@@ -324,6 +334,7 @@ _CONCEPTS: dict[str, tuple[str, ...]] = {
         r"laatst bijgewerkt",
         r"ultima atualizacao",
         r"senast uppdaterad",
+        r"senest opdateret",  # da
         r"ostatnia aktualizacja",
         r"最終更新",
         r"改定",
