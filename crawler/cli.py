@@ -76,10 +76,8 @@ def archive_bases(args: WaybackArgs) -> list[str]:
     """The URL of each archive of the run that should answer before the crawl starts."""
     from crawler.archive.sources import parse_archive_spec
 
-    bases = []
-    for value in args.archives:
-        spec = parse_archive_spec(value)
-        bases.append(spec.base if spec.base else args.cc_index)  # Common Crawl: its index
+    # Common Crawl's index is asked for collinfo.json first thing, which says it plainly
+    bases = [spec.base for spec in map(parse_archive_spec, args.archives) if spec.base]
     return list(dict.fromkeys(bases))
 
 
