@@ -11,7 +11,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from scrapy.exceptions import UsageError
+
 from crawler.args import ArgumentError, LiveArgs, WaybackArgs
+from crawler.distributed.node import distributed_settings
 from crawler.sites import SitesFileError
 from pipelines.history.periods import EVERY_CHOICES
 from pipelines.process import DEFAULT_PROCESSOR, ConfigError, check_processor, worker_count
@@ -171,7 +174,14 @@ def _overrides(a: argparse.Namespace) -> dict[str, Any]:
     for item in a.set or []:
         key, _, value = item.partition("=")
         out[key] = value
+    out.update(distributed_settings(getattr(a, "redis", None), getattr(a, "run", None)))
     return out
+
+
+def _distributed(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("one run on many nodes (docs/operations.md)")
+    g.add_argument("--redis", metavar="URL", help="shared Redis, e.g. redis://10.0.0.5:6379/0")
+    g.add_argument("--run", metavar="NAME", help="run name, the same on every node of the run")
 
 
 def _common(p: argparse.ArgumentParser, out_required: bool = True) -> None:
@@ -218,6 +228,7 @@ def parser() -> argparse.ArgumentParser:
         help="archive base URL with Wayback URL shapes (default: the Internet Archive)",
     )
     _common(w)
+    _distributed(w)
     w.set_defaults(func=cmd_wayback)
 
     lv = sub.add_parser("live", help="current policies from the live web")
@@ -230,6 +241,7 @@ def parser() -> argparse.ArgumentParser:
     )
     lv.add_argument("--save-endpoint", default=None, help=argparse.SUPPRESS)
     _common(lv)
+    _distributed(lv)
     lv.set_defaults(func=cmd_live)
 
     e = sub.add_parser("export", help="one markdown file per document, in the seed format")
@@ -261,7 +273,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         return int(args.func(args))
-    except (ArgumentError, SitesFileError, ConfigError) as exc:
+    except (ArgumentError, SitesFileError, ConfigError, UsageError) as exc:
         print(f"policyarchive {args.command}: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except FileNotFoundError as exc:

@@ -101,6 +101,31 @@ def test_renewal_keeps_a_lease_past_its_ttl(server: RedisServer) -> None:
     assert len(held) == 2 and stolen == []
 
 
+def test_a_site_is_crawled_by_one_node_at_a_time(server: RedisServer) -> None:
+    async def go() -> list[object]:
+        r = redis_asyncio.Redis.from_url(server.url)
+        a = SiteLeases(r, "claim", "node-a", ttl_s=0.3)
+        b = SiteLeases(r, "claim", "node-b", ttl_s=30)
+        await a.load(["x.example", "y.example"])
+        await a.acquire(2)  # a queued both requests; the shared scheduler gave x to b
+        b_x = await b.claim("x.example")
+        a_x = await a.claim("x.example")  # a duplicate request for x: b is crawling it
+        a_owns = await a.owned(["x.example", "y.example"])
+        await b.done("x.example")
+        b_again = await b.claim("x.example")  # done: nobody crawls it again
+        await a.claim("y.example")
+        await asyncio.sleep(0.4)  # a died while crawling y: its lease runs out
+        b_y = await b.claim("y.example")
+        await r.aclose()
+        return [b_x, a_x, a_owns, b_again, b_y]
+
+    b_x, a_x, a_owns, b_again, b_y = run(go())
+    assert b_x is True and a_x is False
+    assert a_owns == {"y.example"}
+    assert b_again is False
+    assert b_y is True
+
+
 def test_nodes_behind_one_address_share_one_schedule(server: RedisServer) -> None:
     async def go() -> list[float]:
         r1 = redis_asyncio.Redis.from_url(server.url)

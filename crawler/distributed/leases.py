@@ -5,7 +5,8 @@ Keys of run ``R`` (prefix ``policyarchive:R:``):
 * ``queue``: a sorted set of the sites not done yet, scored by the time (ms) their lease
   expires; 0 for a site never leased. A node takes the site with the lowest score if that
   score is in the past, and sets it to now + ttl.
-* ``owner``: hash site → node holding the lease.
+* ``owner``: hash site → ``<node>|q`` (leased, its request queued) or ``<node>|p`` (being
+  crawled by that node).
 * ``done``: set of sites whose rows are committed.
 * ``loaded``: set once, when the first node has put the sites in.
 * ``nodes``: hash node → last heartbeat (ms), for the operator.
@@ -30,7 +31,7 @@ local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, to
 local until_ms = tonumber(ARGV[1]) + tonumber(ARGV[2])
 for _, site in ipairs(due) do
   redis.call('ZADD', KEYS[1], until_ms, site)
-  redis.call('HSET', KEYS[2], site, ARGV[3])
+  redis.call('HSET', KEYS[2], site, ARGV[3] .. '|q')
 end
 return due
 """
@@ -40,13 +41,30 @@ _RENEW = """
 local n = 0
 local until_ms = tonumber(ARGV[1]) + tonumber(ARGV[2])
 for i = 4, #ARGV do
-  if redis.call('HGET', KEYS[2], ARGV[i]) == ARGV[3]
+  local owner = redis.call('HGET', KEYS[2], ARGV[i])
+  if (owner == ARGV[3] .. '|q' or owner == ARGV[3] .. '|p')
      and redis.call('ZSCORE', KEYS[1], ARGV[i]) then
     redis.call('ZADD', KEYS[1], 'XX', until_ms, ARGV[i])
     n = n + 1
   end
 end
 return n
+"""
+
+# KEYS: queue, owner; ARGV: now_ms, ttl_ms, node, site → 1 when this node may crawl the site:
+# not done, and nobody else is crawling it under a live lease (a request queued by another
+# node is fine: with a shared scheduler any node may run it)
+_CLAIM = """
+local score = redis.call('ZSCORE', KEYS[1], ARGV[4])
+if not score then return 0 end
+local owner = redis.call('HGET', KEYS[2], ARGV[4])
+if owner and owner ~= ARGV[3] .. '|p' and string.sub(owner, -2) == '|p'
+   and tonumber(score) > tonumber(ARGV[1]) then
+  return 0
+end
+redis.call('ZADD', KEYS[1], tonumber(ARGV[1]) + tonumber(ARGV[2]), ARGV[4])
+redis.call('HSET', KEYS[2], ARGV[4], ARGV[3] .. '|p')
+return 1
 """
 
 # KEYS: queue, owner, done; ARGV: site → 1 when this call finished the site
@@ -96,6 +114,7 @@ class SiteLeases:
         self._acquire = redis.register_script(_ACQUIRE)  # type: ignore[attr-defined]
         self._renew = redis.register_script(_RENEW)  # type: ignore[attr-defined]
         self._done = redis.register_script(_DONE)  # type: ignore[attr-defined]
+        self._claim = redis.register_script(_CLAIM)  # type: ignore[attr-defined]
         self._load = redis.register_script(_LOAD)  # type: ignore[attr-defined]
 
     @staticmethod
@@ -121,6 +140,24 @@ class SiteLeases:
         await self.redis.hset(self.k_nodes, self.node, self.now_ms())  # type: ignore[attr-defined]
         return [s.decode() if isinstance(s, bytes) else s for s in got]
 
+    async def claim(self, site: str) -> bool:
+        """Before crawling a site: take it over unless it is done or another node crawls it."""
+        return bool(
+            await self._claim(
+                keys=[self.k_queue, self.k_owner],
+                args=[self.now_ms(), self.ttl_ms, self.node, site],
+            )
+        )
+
+    async def owned(self, sites: Iterable[str]) -> set[str]:
+        """Which of ``sites`` this node still holds (another node may have claimed some)."""
+        sites = list(sites)
+        if not sites:
+            return set()
+        owners = await self.redis.hmget(self.k_owner, sites)  # type: ignore[attr-defined]
+        mine = {f"{self.node}|q".encode(), f"{self.node}|p".encode()}
+        return {s for s, o in zip(sites, owners, strict=True) if o in mine}
+
     async def renew(self, sites: Iterable[str]) -> int:
         sites = list(sites)
         if not sites:
@@ -131,6 +168,9 @@ class SiteLeases:
                 args=[self.now_ms(), self.ttl_ms, self.node, *sites],
             )
         )
+
+    async def heartbeat(self) -> None:
+        await self.redis.hset(self.k_nodes, self.node, self.now_ms())  # type: ignore[attr-defined]
 
     async def done(self, site: str) -> bool:
         return bool(await self._done(keys=[self.k_queue, self.k_owner, self.k_done], args=[site]))

@@ -75,7 +75,7 @@ class WaybackSpider(PolicySpider):
             self.args.every,
             self.args.archive,
         )
-        for entry in self.args.sites:
+        async for entry in self.site_entries():
             # one cheap local request per site starts its story; the rest is awaited inline
             yield Request(
                 "data:,",
@@ -86,6 +86,8 @@ class WaybackSpider(PolicySpider):
             )
 
     async def crawl_site(self, response: Response, entry: SiteEntry) -> AsyncIterator[Any]:
+        if not await self.claim(entry.site):
+            return  # a distributed run: done, or another node is crawling it
         pages = 0
         async for item in self.crawl_site_items(entry):
             pages += isinstance(item, PolicyPage)
