@@ -24,6 +24,7 @@ from scrapy.exceptions import UsageError
 from crawler.distributed.leases import SiteLeases
 from crawler.sites import SiteEntry
 from pipelines.steps.parquet import commit_requested, recover_requested, sites_committed
+from pipelines.storage.shared import client_options
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -57,8 +58,17 @@ class DistributedAddon:
             "SCHEDULER_DUPEFILTER_KEY": prefix + "dupefilter:%(spider)s",
             "DUPEFILTER_KEY": prefix + "dupefilter:%(timestamp)s",
             "REDIS_URL": url,
+            "REDIS_PARAMS": client_options(),  # the scheduler's client rides out a restart
         }.items():
             settings.set(key, value, "addon")
+
+
+def async_client_options() -> dict[str, Any]:
+    from redis.asyncio.retry import Retry
+
+    opts = client_options()
+    opts["retry"] = Retry(opts["retry"]._backoff, 25)
+    return opts
 
 
 class Node:
@@ -72,7 +82,9 @@ class Node:
         self.capacity = max(1, s.getint("POLICYARCHIVE_NODE_SITES"))
         self.poll = s.getfloat("POLICYARCHIVE_NODE_POLL_SECONDS")
         ttl = s.getfloat("POLICYARCHIVE_LEASE_SECONDS")
-        self.redis = redis.asyncio.Redis.from_url(s.get("POLICYARCHIVE_REDIS_URL"))
+        self.redis = redis.asyncio.Redis.from_url(
+            s.get("POLICYARCHIVE_REDIS_URL"), **async_client_options()
+        )
         self.leases = SiteLeases(self.redis, self.run, self.node, ttl_s=ttl)
         self.renew_every = max(0.2, ttl / 3)
         self.active: set[str] = set()  # sites this node holds (queued or being crawled)
@@ -124,7 +136,12 @@ class Node:
                 yield entry
             if got:
                 continue
-            progress = await self.leases.progress()
+            try:
+                progress = await self.leases.progress()
+            except Exception as exc:
+                logger.warning("node %s: Redis unavailable (%s); retrying", self.node, exc)
+                await asyncio.sleep(self.poll)
+                continue
             stats.set_value("policyarchive/distributed/sites_done", progress.done)
             stats.set_value("policyarchive/distributed/sites_total", progress.total)
             if progress.complete:

@@ -218,6 +218,7 @@ class ParquetPipeline:
         self.shared: SharedRecord | None = None
         self.lease_seconds = s.getfloat("POLICYARCHIVE_LEASE_SECONDS")
         self._batch_sites: list[str] = []  # sites settled in this batch: done once committed
+        self._unshared: list[tuple[CommitPayload, list[str]]] = []  # committed, not in Redis yet
         self.lock_fd: int | None = None
         self.started_at = datetime.now(UTC)
         self.outcomes: Counter[str] = Counter()
@@ -476,12 +477,25 @@ class ParquetPipeline:
             self._fault("after_rename")
         self.state.finish_commit(payload)
         if self.shared is not None:
-            # the documents are stored and the sites done for every node, in one step
-            self.shared.finish(payload, sites)
-            self.shared.heartbeat()
-            self.crawler.signals.send_catch_log(sites_committed, sites=sites)
+            self._unshared.append((payload, sites))
+            self._share_commits()
         self.stats.inc_value("policyarchive/commits")
         release_free_memory()  # the batch's rows and Arrow buffers are garbage now
+
+    def _share_commits(self) -> None:
+        """Tell Redis what is committed: the documents are stored and the sites done for
+        every node, in one step. Kept and retried if Redis cannot be reached for now."""
+        assert self.shared is not None
+        while self._unshared:
+            payload, sites = self._unshared[0]
+            try:
+                self.shared.finish(payload, sites)
+                self.shared.heartbeat()
+            except Exception as exc:
+                logger.warning("commit %s not yet shared through Redis: %s", payload.commit_id, exc)
+                return
+            self._unshared.pop(0)
+            self.crawler.signals.send_catch_log(sites_committed, sites=sites)
 
     def _commit_requested(self) -> None:
         if self.writer is not None and self.state is not None:
@@ -489,6 +503,7 @@ class ParquetPipeline:
 
     def _recover_requested(self) -> None:
         if self.shared is not None:
+            self._share_commits()
             # a lease runs out lease_seconds after its last renewal; the heartbeat is renewed
             # with it, so a node whose leases ran out is already taken for dead here
             f, b = self.shared.recover_dead(self.out_dir, 0.9 * self.lease_seconds)

@@ -41,6 +41,21 @@ def node_dir(out_dir: Path, node: str) -> Path:
     return Path(out_dir) / "nodes" / node
 
 
+def client_options() -> dict[str, Any]:
+    """Reconnect through a Redis restart (with persistence on, nothing is lost): every call
+    is retried with back-off for about half a minute; every script here is idempotent."""
+    from redis.backoff import ExponentialBackoff
+    from redis.exceptions import BusyLoadingError, ConnectionError, TimeoutError
+    from redis.retry import Retry
+
+    return {
+        "retry": Retry(ExponentialBackoff(cap=2.0, base=0.05), 25),
+        "retry_on_error": [BusyLoadingError, ConnectionError, TimeoutError],
+        "socket_connect_timeout": 5,
+        "health_check_interval": 10,
+    }
+
+
 def from_settings(settings: Any) -> SharedRecord | None:
     """The run's shared record when the settings name a Redis (a distributed run)."""
     url = settings.get("POLICYARCHIVE_REDIS_URL")
@@ -75,7 +90,7 @@ class SharedRecord:
     def __init__(self, url: str, run: str, node: str) -> None:
         import redis
 
-        self.redis = redis.Redis.from_url(url)
+        self.redis = redis.Redis.from_url(url, **client_options())
         self.redis.ping()  # fail at the start of the run, not at its first commit
         self.run, self.node = run, node
         p = run_prefix(run)
