@@ -7,8 +7,9 @@ from pathlib import Path
 
 _TOPICS = ("newsletter", "orders", "support", "analytics", "accounts", "payments", "events")
 
-_POLICY = """<!doctype html><html lang="en"><head><title>Privacy Policy - {name}</title></head>
-<body><nav><a href="/">Home</a></nav><main><h1>Privacy Policy</h1>
+POLICY_TEMPLATE = """<!doctype html><html lang="en">
+<head><title>Privacy Policy - {name}</title></head><body>
+<nav><a href="/">Home</a></nav><main><h1>Privacy Policy</h1>
 <p>This privacy policy explains how {name} collects, uses and shares personal information
 when you use our website and our {topic} service. We respect your privacy.</p>
 <h2>Information we collect</h2>
@@ -43,6 +44,6 @@ def build_farm(root: Path, n: int) -> list[str]:
         site.mkdir(parents=True, exist_ok=True)
         fields = {"i": i, "host": host, "name": f"Farm {i}", "topic": _TOPICS[i % len(_TOPICS)]}
         (site / "index.html").write_text(_HOME.format(**fields))
-        (site / "privacy.html").write_text(_POLICY.format(**fields))
+        (site / "privacy.html").write_text(POLICY_TEMPLATE.format(**fields))
         hosts.append(host)
     return hosts

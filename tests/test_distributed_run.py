@@ -21,7 +21,7 @@ import pytest
 import redis
 
 from tests.crawl import ROOT, read
-from tests.farm import build_farm
+from tests.farm import POLICY_TEMPLATE, build_farm
 from tests.redis_server import RedisServer, redis_binary
 from tests.servers import LiveSiteServer
 
@@ -31,6 +31,10 @@ if redis_binary() is None:
     pytest.skip("redis-server not installed: run `make setup`", allow_module_level=True)
 
 FARM_SITES = 1000
+
+
+def _policy_page(i: int) -> str:
+    return POLICY_TEMPLATE.format(i=i, host="shared.farm.example", name=f"Shared {i}", topic="orders")
 
 
 @pytest.fixture(scope="module")
@@ -165,3 +169,35 @@ def test_a_redis_restart_does_not_stop_the_run(
         ids = identity(got[ds], ds)
         assert not ids.duplicated().any(), ds
         assert set(ids) == set(identity(one_node[ds], ds)), ds
+
+
+def test_nodes_share_one_rate_limit_per_host(tmp_path: Path) -> None:
+    """Two nodes crawling policies that all live on one host ask it no faster than one."""
+    root = tmp_path / "www"
+    host = "www.shared.farm.example"
+    (root / host).mkdir(parents=True)
+    for i in range(20):
+        (root / host / f"p{i}.html").write_text(_policy_page(i))
+    with LiveSiteServer(root) as server, RedisServer() as srv:
+        server.start()
+        sites = tmp_path / "sites.txt"
+        sites.write_text(
+            "".join(f"site{i}.example,{server.url(host, f'/p{i}.html')}\n" for i in range(20))
+        )
+        limits = {
+            "POLICYARCHIVE_THROTTLE_LOOPBACK": "True",
+            "POLICYARCHIVE_LIVE_PER_SECOND": "1",
+            "POLICYARCHIVE_NODE_SITES": "2",  # both nodes get a share of the sites
+        }
+        a = node(sites, tmp_path / "out", redis_url=srv.url, run="polite", **limits)
+        b = node(sites, tmp_path / "out", redis_url=srv.url, run="polite", **limits)
+        (ca, la), (cb, lb) = finish(a), finish(b)
+        assert ca == 0, la[-3000:]
+        assert cb == 0, lb[-3000:]
+        times = sorted(r.at for r in server.requests_for(host))
+    assert len(times) >= 21  # twenty policies and each node's robots.txt
+    # one schedule of one request a second for both nodes: the 21st request cannot start
+    # before 20 slots have passed; two schedules side by side take about half that
+    assert times[-1] - times[0] >= 19, [round(t - times[0], 2) for t in times]
+    runs = [json.loads(p.read_text()) for p in (tmp_path / "out" / "runs").glob("*.json")]
+    assert sorted(m["counts"]["rows"].get("policies", 0) > 0 for m in runs) == [True, True]

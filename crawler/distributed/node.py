@@ -87,7 +87,8 @@ class Node:
         )
         self.leases = SiteLeases(self.redis, self.run, self.node, ttl_s=ttl)
         self.renew_every = max(0.2, ttl / 3)
-        self.active: set[str] = set()  # sites this node holds (queued or being crawled)
+        self.active: set[str] = set()  # sites this node holds a lease on, until committed
+        self.working: set[str] = set()  # of those, sites not yet crawled to the end
         self._renewer: asyncio.Task[None] | None = None
         crawler.signals.connect(self._committed, signal=sites_committed)
 
@@ -104,6 +105,7 @@ class Node:
             try:
                 # a site another node claimed from the shared queue is no longer ours
                 self.active &= await self.leases.owned(self.active)
+                self.working &= self.active
                 await self.leases.renew(self.active)
                 await self.leases.heartbeat()
             except Exception as exc:  # Redis restarting: the next round tries again
@@ -117,7 +119,7 @@ class Node:
         self._renewer = asyncio.ensure_future(self._renew_loop())
         stats = self.crawler.stats
         while True:
-            room = self.capacity - len(self.active)
+            room = self.capacity - len(self.working)
             try:
                 if room > 0:
                     self.crawler.signals.send_catch_log(recover_requested)
@@ -132,6 +134,7 @@ class Node:
                     logger.error("run %s: site %s is not in this node's sites file", self.run, site)
                     continue
                 self.active.add(site)
+                self.working.add(site)
                 stats.inc_value("policyarchive/distributed/leased")
                 yield entry
             if got:
@@ -156,10 +159,15 @@ class Node:
         ok = await self.leases.claim(site)
         if ok:
             self.active.add(site)
+            self.working.add(site)
         else:
             self.crawler.stats.inc_value("policyarchive/distributed/not_claimed")
             logger.info("node %s: %s is done or crawled by another node; skipped", self.node, site)
         return ok
+
+    def release(self, site: str) -> None:
+        """The site is crawled: room for another (its lease is kept until it is committed)."""
+        self.working.discard(site)
 
     async def close(self) -> None:
         if self._renewer is not None:

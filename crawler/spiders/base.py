@@ -62,6 +62,11 @@ class PolicySpider(scrapy.Spider):
         """False when another node crawls this site, or it is done (distributed runs)."""
         return self.node is None or await self.node.claim(site)
 
+    def release(self, site: str) -> None:
+        """The site is crawled to its end (distributed runs: this node may take another)."""
+        if self.node is not None:
+            self.node.release(site)
+
     async def download(self, request: Request) -> Response:
         """Fetch through the engine (downloader middlewares apply) from inside a callback."""
         assert self.crawler.engine is not None

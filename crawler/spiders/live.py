@@ -117,6 +117,7 @@ class LiveSpider(PolicySpider):
         # last: the writer knows when this site's pages are through (and, in a distributed
         # run, that the site is done once they are committed)
         yield SiteDone(entry.site, "live", "", pages)
+        self.release(entry.site)
 
     async def crawl_site_items(self, entry: SiteEntry) -> AsyncIterator[Any]:
         candidates: list[tuple[str, str]] = []

@@ -95,6 +95,7 @@ class WaybackSpider(PolicySpider):
         self.client.forget_site(entry.site)
         # last: lets the writer settle this site's snapshots once its pages are through
         yield SiteDone(entry.site, "wayback", self.args.archive, pages)
+        self.release(entry.site)
 
     async def crawl_site_items(self, entry: SiteEntry) -> AsyncIterator[Any]:
         choices: dict[str, Choice | None] = {}
