@@ -34,7 +34,9 @@ FARM_SITES = 1000
 
 
 def _policy_page(i: int) -> str:
-    return POLICY_TEMPLATE.format(i=i, host="shared.farm.example", name=f"Shared {i}", topic="orders")
+    return POLICY_TEMPLATE.format(
+        i=i, host="shared.farm.example", name=f"Shared {i}", topic="orders"
+    )
 
 
 @pytest.fixture(scope="module")
