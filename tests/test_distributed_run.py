@@ -30,7 +30,7 @@ if redis_binary() is None:
         raise RuntimeError("redis-server is missing: `make setup` should have installed it")
     pytest.skip("redis-server not installed: run `make setup`", allow_module_level=True)
 
-FARM_SITES = 1000
+FARM_SITES = 200
 
 
 def _policy_page(i: int) -> str:

@@ -36,13 +36,14 @@ end
 return due
 """
 
-# KEYS: queue, owner; ARGV: now_ms, ttl_ms, node, site... → how many renewed
+# KEYS: queue, owner; ARGV: now_ms, ttl_ms, node, site... → how many renewed (being crawled)
 _RENEW = """
 local n = 0
 local until_ms = tonumber(ARGV[1]) + tonumber(ARGV[2])
 for i = 4, #ARGV do
-  local owner = redis.call('HGET', KEYS[2], ARGV[i])
-  if (owner == ARGV[3] .. '|q' or owner == ARGV[3] .. '|p')
+  -- only sites this node is crawling: a queued request may have been lost with the node
+  -- that took it from the shared queue, and its lease must then run out
+  if redis.call('HGET', KEYS[2], ARGV[i]) == ARGV[3] .. '|p'
      and redis.call('ZSCORE', KEYS[1], ARGV[i]) then
     redis.call('ZADD', KEYS[1], 'XX', until_ms, ARGV[i])
     n = n + 1

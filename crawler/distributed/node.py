@@ -90,6 +90,7 @@ class Node:
         self.active: set[str] = set()  # sites this node holds a lease on, until committed
         self.working: set[str] = set()  # of those, sites not yet crawled to the end
         self._renewer: asyncio.Task[None] | None = None
+        self._room = asyncio.Event()
         crawler.signals.connect(self._committed, signal=sites_committed)
 
     @classmethod
@@ -120,10 +121,12 @@ class Node:
         stats = self.crawler.stats
         while True:
             room = self.capacity - len(self.working)
+            if room <= 0:
+                await self._wait_for_room()
+                continue
             try:
-                if room > 0:
-                    self.crawler.signals.send_catch_log(recover_requested)
-                got = await self.leases.acquire(room) if room > 0 else []
+                self.crawler.signals.send_catch_log(recover_requested)
+                got = await self.leases.acquire(room)
             except Exception as exc:
                 logger.warning("node %s: Redis unavailable (%s); retrying", self.node, exc)
                 await asyncio.sleep(self.poll)
@@ -150,9 +153,11 @@ class Node:
             if progress.complete:
                 logger.info("run %s complete: %d sites done", self.run, progress.done)
                 break
-            # nothing to take: commit what this node has settled, wait for the others
-            self.crawler.signals.send_catch_log(commit_requested)
-            await asyncio.sleep(self.poll)
+            if not self.working:
+                # nothing to crawl here: commit what this node has settled (its sites are
+                # done only then), and wait for the others' leases to end or run out
+                self.crawler.signals.send_catch_log(commit_requested)
+            await self._wait_for_room()
         await self.close()
 
     async def claim(self, site: str) -> bool:
@@ -168,6 +173,15 @@ class Node:
     def release(self, site: str) -> None:
         """The site is crawled: room for another (its lease is kept until it is committed)."""
         self.working.discard(site)
+        self._room.set()
+
+    async def _wait_for_room(self) -> None:
+        """Until a site of this node is crawled, or ``poll`` seconds (to look again)."""
+        self._room.clear()
+        try:
+            await asyncio.wait_for(self._room.wait(), self.poll)
+        except TimeoutError:
+            pass
 
     async def close(self) -> None:
         if self._renewer is not None:
