@@ -16,10 +16,13 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from scrapy.exceptions import UsageError
+
 from crawler import console
 from crawler.args import ArgumentError, LiveArgs, WaybackArgs
 from crawler.commands import candidates, ingest, reextract, report
 from crawler.commands import changes as changes_command
+from crawler.distributed.node import distributed_settings
 from crawler.sites import SitesFileError
 from pipelines.history.periods import EVERY_CHOICES
 from pipelines.process import DEFAULT_PROCESSOR, ConfigError, check_processor, worker_count
@@ -346,7 +349,14 @@ def _overrides(a: argparse.Namespace) -> dict[str, Any]:
         if not sep or not key:
             raise UsageProblem(f"-s/--set takes NAME=VALUE, got {item!r}")
         out[key] = value
+    out.update(distributed_settings(getattr(a, "redis", None), getattr(a, "run", None)))
     return out
+
+
+def _distributed(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("one run on many nodes (docs/operations.md)")
+    g.add_argument("--redis", metavar="URL", help="shared Redis, e.g. redis://10.0.0.5:6379/0")
+    g.add_argument("--run", metavar="NAME", help="run name, the same on every node of the run")
 
 
 def _common(
@@ -483,6 +493,7 @@ def parser() -> argparse.ArgumentParser:
     w.add_argument("--cc-index", help="where Common Crawl's collinfo.json lives (a mirror)")
     w.add_argument("--cc-data", help="the host Common Crawl's WARC filenames are relative to")
     _common(w)
+    _distributed(w)
     w.set_defaults(func=cmd_wayback)
 
     lv = _command(sub, "live", "current policies from the live web", LIVE_EPILOG)
@@ -502,6 +513,7 @@ def parser() -> argparse.ArgumentParser:
     )
     lv.add_argument("--save-endpoint", default=None, help=argparse.SUPPRESS)
     _common(lv)
+    _distributed(lv)
     lv.set_defaults(func=cmd_live)
 
     e = _command(sub, "export", "one markdown file per document, in the seed format", EXPORT_EPILOG)
@@ -554,7 +566,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             sys.stderr.flush()
             os._exit(status)
         return status
-    except (ArgumentError, SitesFileError, ConfigError, UsageProblem) as exc:
+    except (ArgumentError, SitesFileError, ConfigError, UsageProblem, UsageError) as exc:
         print(f"{name}: {exc}", file=sys.stderr)
         return EXIT_USAGE
     except FileNotFoundError as exc:

@@ -28,6 +28,7 @@ refused request fails with :class:`RobotsUnavailable` (``fetches`` outcome
 
 from __future__ import annotations
 
+import asyncio
 import fnmatch
 import ipaddress
 import logging
@@ -52,6 +53,8 @@ from scrapy.utils.httpobj import urlparse_cached
 from scrapy.utils.misc import _load_objects
 from twisted.internet.defer import Deferred
 from twisted.internet.error import DNSLookupError
+
+from crawler.distributed.budget import SharedBudget
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -267,6 +270,19 @@ class PolitenessMiddleware:
         self.endpoints: dict[tuple[str, str], Endpoint] = {}
         self._sweep_at = self.SWEEP_AT
         self.closing: str | None = None
+        # a distributed run: the schedule and pauses are shared by every node behind one
+        # client address (POLICYARCHIVE_CLIENT_ID), through Redis
+        self.budget: SharedBudget | None = None
+        if s.get("POLICYARCHIVE_REDIS_URL"):
+            import redis.asyncio
+
+            from crawler.distributed.node import async_client_options
+
+            client = redis.asyncio.Redis.from_url(
+                s.get("POLICYARCHIVE_REDIS_URL"), **async_client_options()
+            )
+            self.budget = SharedBudget(client, s.get("POLICYARCHIVE_CLIENT_ID") or "default")
+        self._shared_pauses: set[Any] = set()
 
     @classmethod
     def from_crawler(cls, crawler: Crawler) -> PolitenessMiddleware:
@@ -332,6 +348,17 @@ class PolitenessMiddleware:
         self.stats.inc_value(f"policyarchive/politeness/requests/{ep.kind}")
         now = self.clock()
         wait = ep.reserve(now)
+        if self.budget is not None:
+            try:
+                shared = await self.budget.reserve(ep.kind, ep.host, ep.interval)
+            except Exception as exc:  # Redis away for good: this node's own limits still hold
+                logger.warning("shared politeness budget unavailable: %s", exc)
+            else:
+                if shared.wait > wait:
+                    wait = shared.wait
+                    if shared.paused_reason and not ep.pause_logged:
+                        ep.pause_reason, ep.pause_logged = shared.paused_reason, False
+                        ep.paused_until = max(ep.paused_until, now + wait)
         if wait <= 0:
             return
         if wait >= self.LOG_WAIT_OVER and not ep.pause_logged and ep.paused_until > now:
@@ -387,6 +414,13 @@ class PolitenessMiddleware:
         """Book a failure; False when the run is closing and the request must not be retried."""
         verdict = ep.failed(self.clock(), why, retry_after, self.policy)
         self.stats.inc_value(f"policyarchive/politeness/backoff/{ep.kind}")
+        if self.budget is not None and verdict.pause > 0:
+            # the other nodes behind this address hold off too
+            task = asyncio.ensure_future(
+                self.budget.pause(ep.kind, ep.host, verdict.pause, verdict.message)
+            )
+            self._shared_pauses.add(task)
+            task.add_done_callback(self._shared_pauses.discard)
         if verdict.close_reason:
             self.stats.inc_value("policyarchive/politeness/breaker_closed")
             self.close(verdict.close_reason, verdict.message)

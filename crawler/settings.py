@@ -129,6 +129,19 @@ POLICYARCHIVE_WARC_OUT = ""  # directory: keep every page response as WARC (--wa
 POLICYARCHIVE_WARC_MAX_BYTES = 1_000_000_000  # rotate WARC files before this size
 POLICYARCHIVE_RESOLVE = {}  # host pattern → IP, e.g. {"*.example": "127.0.0.1"} (tests, demos)
 
+# One run on many nodes (docs/operations.md): set the Redis URL and a run name shared by every
+# node; the add-on then plugs in scrapy-redis's scheduler and duplicate filter.
+ADDONS = {"crawler.distributed.node.DistributedAddon": 0}
+POLICYARCHIVE_REDIS_URL = ""  # e.g. redis://10.0.0.5:6379/0 (--redis)
+POLICYARCHIVE_RUN_NAME = ""  # every node of one run uses the same name (--run)
+POLICYARCHIVE_NODE_ID = ""  # default: <hostname>-<pid>
+POLICYARCHIVE_NODE_SITES = 16  # sites one node holds at a time
+POLICYARCHIVE_LEASE_SECONDS = 120.0  # a node silent this long loses its sites to the others
+POLICYARCHIVE_NODE_POLL_SECONDS = 2.0  # how often an idle node looks for sites to take over
+# nodes with the same client id share each archive's (and site's) rate limit and pauses:
+# give nodes behind different public addresses different ids
+POLICYARCHIVE_CLIENT_ID = "default"
+
 LOG_LEVEL = "INFO"
 REQUEST_FINGERPRINTER_IMPLEMENTATION = "2.7"
 FEED_EXPORT_ENCODING = "utf-8"

@@ -7,6 +7,7 @@ set -eu
 
 DEPS="
 chromium chromium
+redis-server redis-server
 "
 
 missing=""

@@ -18,6 +18,7 @@ from __future__ import annotations
 import logging
 import mimetypes
 import threading
+import time
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -40,6 +41,7 @@ class Request:
     path: str  # path plus query, as sent
     user_agent: str
     status: int
+    at: float = 0.0  # time.monotonic() when it arrived
 
 
 def _content_type(path: Path) -> str:
@@ -173,6 +175,7 @@ def _handler_for(owner: LiveSiteServer) -> type[BaseHTTPRequestHandler]:
                     path=self.path,
                     user_agent=self.headers.get("User-Agent", ""),
                     status=status,
+                    at=time.monotonic(),
                 )
             )
             self.send_response(status)

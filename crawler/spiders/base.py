@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -13,7 +14,8 @@ from scrapy.exceptions import UsageError
 from scrapy.http import Response
 
 from crawler.args import ArgumentError
-from crawler.sites import SitesFileError
+from crawler.distributed.node import Node
+from crawler.sites import SiteEntry, SitesFileError
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +39,33 @@ class PolicySpider(scrapy.Spider):
             raise UsageError(str(exc)) from exc
         self.run_id = run_id or new_run_id()
         self.run_args = self.args.as_dict()
+
+    _node: Node | None | bool = False  # False: not looked at yet
+
+    @property
+    def node(self) -> Node | None:
+        """This process's part in a distributed run (``--redis``), or None."""
+        if self._node is False:
+            self._node = Node.from_crawler(self.crawler)
+        return self._node  # type: ignore[return-value]
+
+    async def site_entries(self) -> AsyncIterator[SiteEntry]:
+        """The sites to crawl: all of them, or in a distributed run those this node leases."""
+        if self.node is None:
+            for entry in self.args.sites:
+                yield entry
+            return
+        async for entry in self.node.entries(self.args.sites):
+            yield entry
+
+    async def claim(self, site: str) -> bool:
+        """False when another node crawls this site, or it is done (distributed runs)."""
+        return self.node is None or await self.node.claim(site)
+
+    def release(self, site: str) -> None:
+        """The site is crawled to its end (distributed runs: this node may take another)."""
+        if self.node is not None:
+            self.node.release(site)
 
     async def download(self, request: Request) -> Response:
         """Fetch through the engine (downloader middlewares apply) from inside a callback."""

@@ -25,6 +25,7 @@ from crawler.sites import SiteEntry
 from crawler.spiders.base import PolicySpider
 from pipelines.history.periods import period_of
 from pipelines.items import FetchRecord, PolicyPage
+from pipelines.storage.state import SiteDone
 
 logger = logging.getLogger(__name__)
 
@@ -47,7 +48,7 @@ class LiveSpider(PolicySpider):
                 s.getfloat("POLICYARCHIVE_SAVE_PER_MINUTE"),
                 s.get("USER_AGENT"),
             )
-        for entry in self.args.sites:
+        async for entry in self.site_entries():
             yield Request(
                 "data:,",
                 callback=self.crawl_site,
@@ -107,9 +108,17 @@ class LiveSpider(PolicySpider):
         return resp, "ok", ""
 
     async def crawl_site(self, response: Response, entry: SiteEntry) -> AsyncIterator[Any]:
+        if not await self.claim(entry.site):
+            return  # a distributed run: done, or another node is crawling it
+        pages = 0
         async for item in self.crawl_site_items(entry):
+            pages += isinstance(item, PolicyPage)
             yield item
         self.crawler.stats.inc_value("policyarchive/sites_done")  # the progress display's count
+        # last: the writer knows when this site's pages are through (and, in a distributed
+        # run, that the site is done once they are committed)
+        yield SiteDone(entry.site, "live", "", pages)
+        self.release(entry.site)
 
     async def crawl_site_items(self, entry: SiteEntry) -> AsyncIterator[Any]:
         candidates: list[tuple[str, str]] = []

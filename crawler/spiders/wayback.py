@@ -84,7 +84,7 @@ class WaybackSpider(PolicySpider):
             self.args.every,
             self.args.archive,
         )
-        for entry in self.args.sites:
+        async for entry in self.site_entries():
             # one cheap local request per site starts its story; the rest is awaited inline
             yield Request(
                 "data:,",
@@ -95,6 +95,8 @@ class WaybackSpider(PolicySpider):
             )
 
     async def crawl_site(self, response: Response, entry: SiteEntry) -> AsyncIterator[Any]:
+        if not await self.claim(entry.site):
+            return  # a distributed run: done, or another node is crawling it
         pages = 0
         async for item in self.crawl_site_items(entry):
             pages += isinstance(item, PolicyPage)
@@ -103,6 +105,7 @@ class WaybackSpider(PolicySpider):
         self.crawler.stats.inc_value("policyarchive/sites_done")  # the progress display's count
         # last: lets the writer settle this site's snapshots once its pages are through
         yield SiteDone(entry.site, "wayback", self.args.archive, pages)
+        self.release(entry.site)
 
     async def crawl_site_items(self, entry: SiteEntry) -> AsyncIterator[Any]:
         choices: dict[str, Choice | None] = {}

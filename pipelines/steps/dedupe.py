@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 from pipelines.items import PolicyPage
 from pipelines.process import make_policy_id
 from pipelines.steps.drops import Refused
+from pipelines.storage.shared import from_settings, node_dir
 from pipelines.storage.state import StateStore
 
 if TYPE_CHECKING:
@@ -20,7 +21,13 @@ logger = logging.getLogger(__name__)
 class DedupePipeline:
     def __init__(self, crawler: Crawler) -> None:
         self.crawler = crawler
-        self.state = StateStore(Path(crawler.settings.get("OUTPUT_DIR")) / "state.sqlite")
+        out = Path(crawler.settings.get("OUTPUT_DIR"))
+        # a distributed run: stored by any node (Redis), this node's record beside its parts
+        self.shared = from_settings(crawler.settings)
+        if self.shared is not None:
+            out = node_dir(out, self.shared.node)
+            out.mkdir(parents=True, exist_ok=True)
+        self.state = StateStore(out / "state.sqlite")
         self.seen: set[str] = set()  # within this run, before anything is committed
 
     @classmethod
@@ -31,10 +38,16 @@ class DedupePipeline:
         if not isinstance(item, PolicyPage):
             return item
         pid = make_policy_id(item.site, item.snapshot, item.source, item.content_digest)
-        if pid in self.seen or self.state.is_stored(pid):
+        if (
+            pid in self.seen
+            or self.state.is_stored(pid)
+            or (self.shared is not None and self.shared.is_stored(pid))
+        ):
             raise Refused("already_stored", f"document {pid} is already in the dataset")
         self.seen.add(pid)
         return item
 
     def close_spider(self) -> None:
         self.state.close()
+        if self.shared is not None:
+            self.shared.close()

@@ -46,6 +46,7 @@ from pipelines.storage.parquet import (
     fsync_dir,
 )
 from pipelines.storage.schemas import DATASETS
+from pipelines.storage.shared import SharedRecord, from_settings, node_dir
 from pipelines.storage.state import (
     CommitPayload,
     Outcome,
@@ -154,6 +155,15 @@ def outcome_key(rec: FetchRecord) -> str:
     return hashlib.sha256("\x1f".join(parts).encode()).hexdigest()[:32]
 
 
+# sent after a commit in a distributed run, with the sites it finished (their leases end)
+sites_committed = object()
+# sent by a node of a distributed run that has no site left to take: commit what is settled
+commit_requested = object()
+# sent by a node before it takes sites: finish the commits of dead nodes first, so a site
+# whose rows a dead node committed is never crawled and written again
+recover_requested = object()
+
+
 class OutputLocked(RuntimeError):
     """Another run holds ``<out>/.lock``."""
 
@@ -206,6 +216,12 @@ class ParquetPipeline:
         self.kill_at = str(s.get("POLICYARCHIVE_FAULT_KILL_AT") or "")
         self.writer: DatasetWriter | None = None
         self.state: StateStore | None = None
+        # a distributed run (--redis): what is stored is shared through Redis, and this
+        # node's lock and SQLite record live in <out>/nodes/<node>/
+        self.shared: SharedRecord | None = None
+        self.lease_seconds = s.getfloat("POLICYARCHIVE_LEASE_SECONDS")
+        self._batch_sites: list[str] = []  # sites settled in this batch: done once committed
+        self._unshared: list[tuple[CommitPayload, list[str]]] = []  # committed, not in Redis yet
         self.lock_fd: int | None = None
         self.started_at = datetime.now(UTC)
         self.outcomes: Counter[str] = Counter()
@@ -225,6 +241,8 @@ class ParquetPipeline:
         self._site_done: dict[str, SiteDone] = {}
         crawler.signals.connect(self.item_dropped, signal=signals.item_dropped)
         crawler.signals.connect(self.spider_closed, signal=signals.spider_closed)
+        crawler.signals.connect(self._commit_requested, signal=commit_requested)
+        crawler.signals.connect(self._recover_requested, signal=recover_requested)
         self.closed_cleanly = False
 
     @classmethod
@@ -243,14 +261,23 @@ class ParquetPipeline:
         return getattr(args, "archive", None)
 
     def open_spider(self) -> None:
+        self.shared = from_settings(self.crawler.settings)
+        home = self.out_dir if self.shared is None else node_dir(self.out_dir, self.shared.node)
         try:
-            self.lock_fd = lock_output(self.out_dir)
+            self.lock_fd = lock_output(home)
         except OutputLocked as exc:
             logger.error("%s", exc)
             raise CloseSpider("output_locked") from exc
-        self.state = StateStore(self.out_dir / "state.sqlite")
+        self.state = StateStore(home / "state.sqlite")
         forward, back = recover(self.out_dir, self.state)
-        removed = DatasetWriter.clean_temporaries(self.out_dir)
+        if self.shared is not None:
+            self.shared.heartbeat()
+            f2, b2 = self.shared.recover_dead(self.out_dir, 0.9 * self.lease_seconds)
+            forward, back = forward + f2, back + b2
+            # other nodes are writing their temporaries beside ours: leave them be
+            removed = 0
+        else:
+            removed = DatasetWriter.clean_temporaries(self.out_dir)
         for tmp in (self.out_dir / "runs").glob(f"{TMP_PREFIX}*"):
             tmp.unlink(missing_ok=True)
             removed += 1
@@ -332,7 +359,11 @@ class ParquetPipeline:
                 detail=rec.detail[:2000],
             )
         )
-        if key in self.written_keys or self.state.outcome_known(key):
+        if (
+            key in self.written_keys
+            or self.state.outcome_known(key)
+            or (self.shared is not None and self.shared.outcome_known(key))
+        ):
             self.unchanged += 1
             self.stats.inc_value("policyarchive/fetches_unchanged")
             return
@@ -416,6 +447,7 @@ class ParquetPipeline:
             return
         del self._site_done[site]
         del self._pages_out[site]  # settled: keep nothing per site for the rest of the run
+        self._batch_sites.append(site)
         negatives = self._negatives.pop(site, {})
         if site in self._failed_sites:
             self._failed_sites.discard(site)
@@ -441,7 +473,8 @@ class ParquetPipeline:
         assert self.writer is not None and self.state is not None
         self._last_commit = time.monotonic()
         prepared = self.writer.prepare()
-        if not prepared and not self._batch_outcomes and not self._batch_settled:
+        sites, self._batch_sites = self._batch_sites, []
+        if not prepared and not self._batch_outcomes and not self._batch_settled and not sites:
             return
         self.commits += 1
         payload = CommitPayload(
@@ -456,12 +489,45 @@ class ParquetPipeline:
         self._fault("before_pending")
         if prepared:
             self.state.begin_commit(payload)
+            if self.shared is not None:
+                self.shared.begin(payload, sites)
             self._fault("after_pending")
             self.writer.publish(prepared)
             self._fault("after_rename")
         self.state.finish_commit(payload)
+        if self.shared is not None:
+            self._unshared.append((payload, sites))
+            self._share_commits()
         self.stats.inc_value("policyarchive/commits")
         release_free_memory()  # the batch's rows and Arrow buffers are garbage now
+
+    def _share_commits(self) -> None:
+        """Tell Redis what is committed: the documents are stored and the sites done for
+        every node, in one step. Kept and retried if Redis cannot be reached for now."""
+        assert self.shared is not None
+        while self._unshared:
+            payload, sites = self._unshared[0]
+            try:
+                self.shared.finish(payload, sites)
+                self.shared.heartbeat()
+            except Exception as exc:
+                logger.warning("commit %s not yet shared through Redis: %s", payload.commit_id, exc)
+                return
+            self._unshared.pop(0)
+            self.crawler.signals.send_catch_log(sites_committed, sites=sites)
+
+    def _commit_requested(self) -> None:
+        if self.writer is not None and self.state is not None:
+            self.commit()
+
+    def _recover_requested(self) -> None:
+        if self.shared is not None:
+            self._share_commits()
+            # a lease runs out lease_seconds after its last renewal; the heartbeat is renewed
+            # with it, so a node whose leases ran out is already taken for dead here
+            f, b = self.shared.recover_dead(self.out_dir, 0.9 * self.lease_seconds)
+            self.stats.inc_value("policyarchive/recovery/rolled_forward", f)
+            self.stats.inc_value("policyarchive/recovery/rolled_back", b)
 
     def _pending(self, p: PreparedFile) -> PendingFile:
         return PendingFile(
@@ -482,7 +548,12 @@ class ParquetPipeline:
         if self.writer is None or self.state is None:
             return  # never opened (output locked)
         self.commit()
-        self._update_changes()
+        if self.shared is None:
+            self._update_changes()
+        else:
+            # nodes of one run would rewrite the same history files side by side: the
+            # history is derived once the run is complete (`policyarchive changes OUT`)
+            logger.info("distributed run: changes are derived by `policyarchive changes OUT`")
         self.closed_cleanly = True
 
     def _write_card(self) -> None:
@@ -566,4 +637,7 @@ class ParquetPipeline:
         if self.lock_fd is not None:
             os.close(self.lock_fd)
             self.lock_fd = None
+        if self.shared is not None:
+            self.shared.close()
+            self.shared = None
         logger.info("run %s %s: %s", self.run_id, status, json.dumps(manifest["counts"]))

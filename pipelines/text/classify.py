@@ -95,6 +95,13 @@ def default_model_path() -> Path:
     return Path(__file__).resolve().parent.parent / "models" / MODEL_FILENAME
 
 
+def _shipped_model_bytes() -> bytes:
+    # through importlib.resources, so the model loads from a zipped egg too (Scrapyd)
+    from importlib import resources
+
+    return (resources.files("pipelines") / "models" / MODEL_FILENAME).read_bytes()
+
+
 def first_line_heading(text: str) -> str:
     """The first line of a multi-line clause when it is short enough to be a heading."""
     head, sep, _rest = text.strip().partition("\n")
@@ -341,7 +348,7 @@ def clause_and_sentence_terms(
     )
 
 
-def _read_npz_bytes(path: Path) -> dict[str, np.ndarray]:
+def _read_npz_bytes(path: Path | io.BytesIO) -> dict[str, np.ndarray]:
     with np.load(path, allow_pickle=False) as z:
         return {k: z[k] for k in z.files}
 
@@ -576,10 +583,14 @@ class ClauseClassifier:
     @classmethod
     def load(cls, path: str | Path | None = None) -> ClauseClassifier:
         """Load a model file; the shipped model when no path is given."""
-        path = Path(path) if path is not None else default_model_path()
-        if not path.is_file():
-            raise FileNotFoundError(f"classifier model not found: {path}")
-        arrays = _read_npz_bytes(path)
+        if path is None and not default_model_path().is_file():
+            path = default_model_path()  # named in errors; the bytes come from the egg
+            arrays = _read_npz_bytes(io.BytesIO(_shipped_model_bytes()))
+        else:
+            path = Path(path) if path is not None else default_model_path()
+            if not path.is_file():
+                raise FileNotFoundError(f"classifier model not found: {path}")
+            arrays = _read_npz_bytes(path)
         meta = json.loads(arrays["meta_json"].tobytes().decode("utf-8"))
         if meta.get("format_version") != FORMAT_VERSION:
             raise ValueError(f"{path}: unsupported model format {meta.get('format_version')!r}")
