@@ -324,6 +324,7 @@ class PolitenessMiddleware:
                 )
                 found.append((ep.name, f"rate limit ({per})", ep.next_start - now))
         return sorted(found, key=lambda w: -w[2])[:3]
+
     def rate_for(self, kind: str, host: str) -> float:
         """Requests a second for one endpoint: a per-host rate (the host or a parent domain
         listed in POLICYARCHIVE_HOST_RATES) first, then the endpoint class's own."""
