@@ -13,6 +13,8 @@ import os
 import sys
 from pathlib import Path
 
+from crawler import console
+
 logger = logging.getLogger(__name__)
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -23,6 +25,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # t
         "changes", help="rebuild the changes and clause_changes datasets of an output directory"
     )
     p.add_argument("out", metavar="OUT", help="output directory of a crawl")
+    console.add_flags(p)
     p.set_defaults(func=run)
     return p
 
@@ -42,7 +45,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"policyarchive changes: {exc}", file=sys.stderr)
         return EXIT_FAILED
     try:
-        result = rebuild_changes(out)
+        with console.command_session(args), console.TaskProgress("changes", unit="sites") as bar:
+            result = rebuild_changes(out, on_progress=bar.update)
     finally:
         os.close(fd)
     kinds = ", ".join(f"{k} {n}" for k, n in sorted(result.kinds.items())) or "none"

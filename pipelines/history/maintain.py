@@ -31,7 +31,7 @@ import logging
 import os
 import secrets
 from collections import Counter, defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -286,7 +286,12 @@ def _batches(sites: dict[str, int], limit: int = BATCH_VERSIONS) -> Iterator[lis
 
 
 def _compute(
-    out_dir: Path, run_id: str, index: Index, missing: set[PairKey], result: ChangesResult
+    out_dir: Path,
+    run_id: str,
+    index: Index,
+    missing: set[PairKey],
+    result: ChangesResult,
+    on_progress: Callable[..., None] | None = None,
 ) -> set[Path]:
     """Compute and write the missing pairs; the part files written."""
     if not missing:
@@ -303,8 +308,12 @@ def _compute(
     clause_writer = DatasetWriter(out_dir, tag)
     change_writer = DatasetWriter(out_dir, tag, max_file_bytes=1 << 62)
     only = missing
+    done = 0
     try:
         for batch in _batches(sites):
+            if on_progress is not None:
+                on_progress(done, len(sites))
+            done += len(batch)
             for site_versions in read_versions(batch, index.where, clause_where):
                 for row, clause_rows in site_changes(site_versions, only=only):
                     for c in clause_rows:
@@ -339,7 +348,11 @@ def update_changes(out_dir: str | Path, run_id: str) -> ChangesResult:
     return result
 
 
-def rebuild_changes(out_dir: str | Path, run_id: str | None = None) -> ChangesResult:
+def rebuild_changes(
+    out_dir: str | Path,
+    run_id: str | None = None,
+    on_progress: Callable[..., None] | None = None,
+) -> ChangesResult:
     """Recompute both datasets from policies and clauses, replacing what is stored."""
     out = Path(out_dir)
     run_id = run_id or "changes-" + datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
@@ -347,7 +360,7 @@ def rebuild_changes(out_dir: str | Path, run_id: str | None = None) -> ChangesRe
     DatasetWriter.clean_temporaries(out)
     result = ChangesResult()
     index = policy_index(out)
-    new = _compute(out, run_id, index, set(index.expected), result)
+    new = _compute(out, run_id, index, set(index.expected), result, on_progress)
     for path in old:
         if path not in new:  # a rebuild in the same second reuses names
             path.unlink(missing_ok=True)
