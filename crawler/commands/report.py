@@ -5,8 +5,11 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+
+from crawler import console
 
 logger = logging.getLogger(__name__)
 
@@ -32,16 +35,19 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
         default=40,
         help="sites shown in the timeline figure (those with the most changes; default 40)",
     )
+    console.add_flags(p)
     p.set_defaults(func=run)
     return p
 
 
-def write_all(out: Path, max_sites: int = 40) -> tuple[Any, Path]:
+def write_all(
+    out: Path, max_sites: int = 40, on_progress: Callable[..., None] | None = None
+) -> tuple[Any, Path]:
     """The report and the dataset card (raises NoPolicies when OUT holds no policies)."""
     from pipelines.history.report import build_report
     from pipelines.storage.card import write_card
 
-    report = build_report(out, max_sites=max_sites)
+    report = build_report(out, max_sites=max_sites, on_progress=on_progress)
     return report, write_card(out)
 
 
@@ -56,7 +62,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"policyarchive report: no such directory: {out}", file=sys.stderr)
         return EXIT_USAGE
     try:
-        report, card = write_all(out, args.max_sites)
+        with console.command_session(args), console.TaskProgress("report", unit="steps") as bar:
+            report, card = write_all(out, args.max_sites, on_progress=bar.update)
     except NoPolicies as exc:
         print(f"policyarchive report: {exc}", file=sys.stderr)
         return EXIT_USAGE

@@ -321,13 +321,23 @@ def _summary(inputs: stats.Inputs, out_dir: Path) -> dict[str, str]:
     }
 
 
-def build_report(out_dir: str | Path, max_sites: int = DEFAULT_MAX_SITES) -> Report:
-    """Write ``<out>/report/index.html`` with every figure as PNG and table as CSV."""
+def build_report(
+    out_dir: str | Path,
+    max_sites: int = DEFAULT_MAX_SITES,
+    on_progress: Callable[..., None] | None = None,
+) -> Report:
+    """Write ``<out>/report/index.html`` with every figure as PNG and table as CSV.
+
+    ``on_progress(done, total, note)`` hears of its three steps (the console's progress)."""
+    step = on_progress or (lambda *a, **k: None)
     out = Path(out_dir)
+    step(0, 3, note="reading the datasets")
     inputs = stats.load_inputs(out)
     if inputs is None or inputs.policies.empty:
         raise NoPolicies(f"no policies dataset in {out} (run a crawl into it first)")
+    step(1, 3, note="drawing the figures")
     secs = sections(inputs, max_sites)
+    step(2, 3, note="writing the page")
     dest = out / "report"
     dest.mkdir(parents=True, exist_ok=True)
     keep = {"index.html"}
@@ -345,4 +355,5 @@ def build_report(out_dir: str | Path, max_sites: int = DEFAULT_MAX_SITES) -> Rep
         if stale.is_file() and stale.suffix in (".png", ".csv") and stale.name not in keep:
             stale.unlink()
     logger.info("report written to %s (%d figures)", index, sum(1 for s in secs if s.png))
+    step(3, 3, note="done")
     return Report(index=index, sections=secs)
