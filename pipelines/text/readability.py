@@ -1,0 +1,157 @@
+"""Readability of a policy's prose: Flesch-Kincaid grade, Flesch reading ease, SMOG.
+
+Only prose counts: paragraphs (and long paragraphs cut into sentence groups) as
+:func:`pipelines.text.segment.segment_markdown` labels them. Headings, list items and
+tables are left out: the formulas count words per sentence, and a list of fragments
+without full stops reads as one endless sentence (or, one line each, as many tiny ones).
+Under :data:`MIN_PROSE_WORDS` words of prose the scores are ``None``: too little text for
+the formulas to mean anything.
+
+The formulas are textstat's (https://github.com/textstat/textstat), pinned in
+pyproject.toml. textstat counts English syllables with the CMU dictionary, which it
+downloads through NLTK on first use; a crawl worker must never reach the network, so
+English text is passed as ``en-US``: textstat keeps its English constants for it and
+counts syllables with its bundled Pyphen hyphenation dictionary instead. German, Spanish,
+French, Italian, Dutch (and the other languages textstat has constants for) use textstat's
+own per-language constants and Pyphen dictionaries.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import logging
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+
+from pipelines.text.segment import Clause
+from pipelines.text.textmetrics import strip_markdown
+
+logger = logging.getLogger(__name__)
+
+MIN_PROSE_WORDS = 100
+WORDS_PER_MINUTE = 250
+PROSE_KINDS = frozenset({"paragraph", "sentences"})
+# languages textstat has its own constants and a Pyphen dictionary for; others read as English
+_TEXTSTAT_LANGS = frozenset({"de", "es", "fr", "it", "nl", "pl", "ru", "hu", "cs"})
+_HTML_TAG = re.compile(r"</?[a-zA-Z][^>]{0,40}>")
+_SENTENCE = re.compile(r"\b[^.!?]+[.!?]*")  # textstat's count_sentences pattern
+
+
+@dataclass(frozen=True)
+class Readability:
+    flesch_kincaid_grade: float | None
+    flesch_reading_ease: float | None
+    smog: float | None
+    prose_words: int
+
+
+def library_version() -> str:
+    """The readability library and its version, as the dataset card names it."""
+    return f"textstat {importlib.metadata.version('textstat')}"
+
+
+def prose_text(clauses: Iterable[Clause]) -> str:
+    """The prose clauses' text without markdown link targets, emphasis or inline tags."""
+    parts = [c.text for c in clauses if c.kind in PROSE_KINDS]
+    text = strip_markdown("\n\n".join(parts))
+    if "<" in text:
+        text = _HTML_TAG.sub("", text)
+    # "*" and "`" are punctuation to textstat; "_" is a word character, so "__bold__" goes
+    return text.replace("__", "")
+
+
+def textstat_lang(language: str | None) -> str:
+    """The language code given to textstat: see the module docstring for ``en-US``."""
+    code = (language or "").lower()[:2]
+    return code if code in _TEXTSTAT_LANGS else "en-US"
+
+
+@lru_cache(maxsize=200_000)
+def _syllables(word: str, lang: str) -> int:
+    # textstat caches a whole text's count, not a word's: per word, a worker's vocabulary
+    # is hyphenated once instead of every document again (the cost of this module)
+    from textstat.backend.counts import count_syllables
+
+    return int(count_syllables(word, lang))
+
+
+@dataclass(frozen=True)
+class Counts:
+    words: int
+    sentences: int
+    syllables: int
+    polysyllables: int  # words of three syllables or more
+
+
+def counts(text: str, lang: str) -> Counts:
+    """textstat's counts of ``text`` (its word, sentence and syllable rules), fast.
+
+    Same results as textstat's ``count_words``, ``count_sentences``, ``count_syllables`` and
+    ``count_polysyllable_words`` (tests/test_readability.py compares them), computed with one
+    punctuation pass over the text and syllables memoised per word.
+    """
+    from textstat.backend.counts import count_words
+    from textstat.backend.transformations import remove_punctuation
+
+    bare = remove_punctuation(text, rm_apostrophe=False)
+    words = bare.split()
+    n_sentences = 0
+    ignored = 0
+    if text:
+        for sentence in _SENTENCE.findall(text):
+            n_sentences += 1
+            # a sentence of two words or fewer is not counted; only a short one can be that
+            # short once punctuation is gone, so only those pay textstat's exact count
+            if len(sentence) < 120 and count_words(sentence) <= 2:
+                ignored += 1
+        n_sentences = max(1, n_sentences - ignored)
+    syllables = 0
+    poly = 0
+    for w, k in Counter(bare.lower().split()).items():
+        n = _syllables(w, lang)
+        syllables += n * k
+        poly += k if n >= 3 else 0
+    return Counts(len(words), n_sentences, syllables, poly)
+
+
+def readability(clauses: Iterable[Clause], language: str | None = None) -> Readability:
+    """Scores over the prose clauses; ``None`` scores under ``MIN_PROSE_WORDS`` prose words."""
+    text = prose_text(clauses)
+    n_words = len(text.split())
+    if n_words < MIN_PROSE_WORDS:
+        return Readability(None, None, None, n_words)
+    try:
+        return scores(text, textstat_lang(language), n_words)
+    except Exception:  # a library bug on odd text must not cost the document
+        logger.warning("readability failed on %d words of prose", n_words, exc_info=True)
+        return Readability(None, None, None, n_words)
+
+
+def scores(text: str, lang: str, prose_words: int = 0) -> Readability:
+    """textstat's Flesch-Kincaid grade, Flesch reading ease and SMOG formulas over ``counts``."""
+    from textstat.backend.utils import get_lang_cfg, get_lang_root
+
+    c = counts(text, lang)
+    if not c.words or not c.sentences:
+        return Readability(None, None, None, prose_words)
+    wps = c.words / c.sentences
+    spw = c.syllables / c.words
+    root = get_lang_root(lang)
+    fk = 0.39 * wps + 11.8 * spw - 15.59 if spw else 0.0
+    fre = (
+        get_lang_cfg(root, "fre_base")
+        - get_lang_cfg(root, "fre_sentence_length") * wps
+        - get_lang_cfg(root, "fre_syll_per_word") * spw
+        if spw
+        else 0.0
+    )
+    smog = 1.043 * (30 * (c.polysyllables / c.sentences)) ** 0.5 + 3.1291
+    return Readability(fk, fre, smog, prose_words)
+
+
+def reading_minutes(word_count: int) -> float:
+    """Minutes to read ``word_count`` words at 250 words a minute."""
+    return word_count / WORDS_PER_MINUTE
