@@ -125,7 +125,8 @@ _CUES: list[tuple[str | None, str, bool, str]] = [
      r"|wirksam\s+ab|inkrafttreten"),
     ("de", "created", True, r"erstellt\s+am"),
     # French
-    ("fr", "updated", True, r"(?:date\s+de\s+(?:la\s+)?)?dernière\s+mise\s+à\s+jour|mise?s?\s+à"
+    ("fr", "updated", True, r"(?:date\s+de\s+(?:la\s+)?)?dernière\s+mise\s+à\s+jour|date\s+de\s+"
+     r"mise\s+à\s+jour|mise?s?\s+à"
      r"\s+jour\s+(?:pour\s+la\s+dernière\s+fois|le)|date\s+de\s+mise\s+en\s+ligne|date\s+de"
      r"\s+(?:la\s+)?publication(?:\s+de\s+la\s+politique[\w\s']{0,40})?|version\s+en\s+date\s+du"),
     ("fr", "updated", False, r"mise?s?\s+à\s+jour|publiée?\s+le"),
@@ -175,7 +176,8 @@ _CUE_RE = re.compile(
 )
 # between a cue and its date: punctuation, markup and a few connecting words
 _GAP = re.compile(
-    r"(?:[\s*_:,.\-–—(\[|]|</?\w{1,6}>|\b(?:on|as\s+of|of|from|at|is|was|the|le|la|du|au|"
+    r"(?:[\s*_:,.\-–—(\[|]|</?\w{1,6}>|\b(?:on|or\s+about|about|as\s+of|of|from|at|is|was|the|"
+    r"le|la|du|au|"
     r"des|en\s+date\s+du|à\s+compter\s+du|à\s+partir\s+du|am|vom|ab|seit|per|op|sinds|vanaf|"
     r"van|de|del|desde|el|il|dal|em|a\s+partir\s+de)\b){0,8}",
     re.I,
@@ -203,7 +205,9 @@ _CHANGELOG = re.compile(
     r"versions)|änderungshistorie",
     re.I,
 )
-_TITLED = re.compile(r"[^\d\n.:;!?]{1,60}:")
+# what may stand between a strong cue and its date: a title and a colon, or an object and
+# "on" ("npm last updated these npm Open Source Terms on March 10, 2022")
+_TITLED = re.compile(r"[^\d\n.:;!?]{1,60}?(?::|\bon\b)")
 _COLON_AFTER = re.compile(r"[*_\s]{0,3}:")
 _SENTENCE_END = re.compile(r"[.!?;]\s|\n")
 _LINE_PREFIX = re.compile(r"^[\s#>*_\-+|\[(]*")
