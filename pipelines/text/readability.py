@@ -48,6 +48,11 @@ class Readability:
     prose_words: int
 
 
+def warm_up() -> None:
+    """Import textstat now (it imports NLTK: seconds), not inside the first page's time limit."""
+    import textstat.backend.counts  # noqa: F401
+
+
 def library_version() -> str:
     """The readability library and its version, as the dataset card names it."""
     return f"textstat {importlib.metadata.version('textstat')}"

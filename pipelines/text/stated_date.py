@@ -85,8 +85,13 @@ _DATE_FORMS = [
     re.compile(_WEEKDAY + _MONTH + r"\s+" + _DAY + r",?\s+(?:de\s+)?" + _YEAR, re.I),
     # 3 March 2018 / 3. März 2020 / 3 de marzo de 2020 / 1er mars 2024 / 16 July, 2026
     re.compile(
-        _WEEKDAY + r"(?:le\s+|el\s+|il\s+)?" + _DAY + r"\s*(?:de\s+|di\s+)?" + _MONTH
-        + r",?\s+(?:de\s+|del\s+)?" + _YEAR,
+        _WEEKDAY
+        + r"(?:le\s+|el\s+|il\s+)?"
+        + _DAY
+        + r"\s*(?:de\s+|di\s+)?"
+        + _MONTH
+        + r",?\s+(?:de\s+|del\s+)?"
+        + _YEAR,
         re.I,
     ),
     # March 2018 / Juni 2021 / marzo de 2020 / January, 2015
@@ -100,77 +105,168 @@ _DATE_FORMS = [
 # or its sentence speaks of the document.
 _CUES: list[tuple[str | None, str, bool, str]] = [
     # English
-    ("en", "updated", True, r"last[\s-]+(?:updated|update|modified|modification|edited|changed"
-     r"|amended|reviewed)(?:\s+date)?(?:\s+and\s+effective(?:\s+as\s+of)?)?"),
+    (
+        "en",
+        "updated",
+        True,
+        r"last[\s-]+(?:updated|update|modified|modification|edited|changed"
+        r"|amended|reviewed)(?:\s+date)?(?:\s+and\s+effective(?:\s+as\s+of)?)?",
+    ),
     ("en", "updated", True, r"(?:date\s+of\s+)?last\s+update"),
     ("en", "updated", True, r"(?:most\s+recently|was)\s+updated"),
-    ("en", "updated", False, r"updated|update\s+effective|modified|published|posted|release\s+date"
-     r"|date\s+of\s+publication"),
-    ("en", "revised", True, r"last\s+revised|(?:last\s+)?revision\s+date|date\s+of\s+(?:last\s+)?"
-     r"revision|last\s+revision"),
+    (
+        "en",
+        "updated",
+        False,
+        r"updated|update\s+effective|modified|published|posted|release\s+date"
+        r"|date\s+of\s+publication",
+    ),
+    (
+        "en",
+        "revised",
+        True,
+        r"last\s+revised|(?:last\s+)?revision\s+date|date\s+of\s+(?:last\s+)?"
+        r"revision|last\s+revision",
+    ),
     ("en", "revised", False, r"revised"),
-    ("en", "effective", True, r"effective\s+date|date\s+effective|effective\s+(?:as\s+of|from|on)"
-     r"|in\s+effect\s+(?:as\s+of|since|from)|took\s+effect|takes\s+effect|came\s+into\s+"
-     r"(?:effect|force)|in\s+force\s+(?:from|since|as\s+of)|applies\s+from|applicable\s+from"
-     r"|valid\s+(?:from|as\s+of)"),
+    (
+        "en",
+        "effective",
+        True,
+        r"effective\s+date|date\s+effective|effective\s+(?:as\s+of|from|on)"
+        r"|in\s+effect\s+(?:as\s+of|since|from)|took\s+effect|takes\s+effect|came\s+into\s+"
+        r"(?:effect|force)|in\s+force\s+(?:from|since|as\s+of)|applies\s+from|applicable\s+from"
+        r"|valid\s+(?:from|as\s+of)",
+    ),
     ("en", "effective", False, r"effective"),
     ("en", "created", True, r"date\s+created|creation\s+date|created\s+on"),
     (None, "updated", False, r"version(?:\s+(?:of|from|du|vom|de|del|van|em))?"),
     # German
     ("de", "updated", False, r"stand"),
-    ("de", "updated", True, r"zuletzt\s+(?:aktualisiert|geändert)|letzte\s+(?:aktualisierung"
-     r"|änderung)|aktualisiert\s+am|geändert\s+am|fassung\s+vom"),
+    (
+        "de",
+        "updated",
+        True,
+        r"zuletzt\s+(?:aktualisiert|geändert)|letzte\s+(?:aktualisierung"
+        r"|änderung)|aktualisiert\s+am|geändert\s+am|fassung\s+vom",
+    ),
     ("de", "updated", False, r"aktualisiert"),
-    ("de", "effective", True, r"gültig\s+(?:ab|seit)|gilt\s+ab|gelten\s+ab|in\s+kraft\s+(?:seit|ab)"
-     r"|wirksam\s+ab|inkrafttreten"),
+    (
+        "de",
+        "effective",
+        True,
+        r"gültig\s+(?:ab|seit)|gilt\s+ab|gelten\s+ab|in\s+kraft\s+(?:seit|ab)"
+        r"|wirksam\s+ab|inkrafttreten",
+    ),
     ("de", "created", True, r"erstellt\s+am"),
     # French
-    ("fr", "updated", True, r"(?:date\s+de\s+(?:la\s+)?)?dernière\s+mise\s+à\s+jour|date\s+de\s+"
-     r"mise\s+à\s+jour|mise?s?\s+à"
-     r"\s+jour\s+(?:pour\s+la\s+dernière\s+fois|le)|date\s+de\s+mise\s+en\s+ligne|date\s+de"
-     r"\s+(?:la\s+)?publication(?:\s+de\s+la\s+politique[\w\s']{0,40})?|version\s+en\s+date\s+du"),
+    (
+        "fr",
+        "updated",
+        True,
+        r"(?:date\s+de\s+(?:la\s+)?)?dernière\s+mise\s+à\s+jour|date\s+de\s+"
+        r"mise\s+à\s+jour|mise?s?\s+à"
+        r"\s+jour\s+(?:pour\s+la\s+dernière\s+fois|le)|date\s+de\s+mise\s+en\s+ligne|date\s+de"
+        r"\s+(?:la\s+)?publication(?:\s+de\s+la\s+politique[\w\s']{0,40})?|version\s+en\s+date\s+du",
+    ),
     ("fr", "updated", False, r"mise?s?\s+à\s+jour|publiée?\s+le"),
     ("fr", "revised", True, r"dernière\s+(?:révision|modification)|révisée?\s+le|modifiée?\s+le"),
-    ("fr", "effective", True, r"date\s+d['’]entrée\s+en\s+vigueur|en\s+vigueur\s+(?:le|au|depuis"
-     r"\s+le|à\s+(?:compter|partir)\s+du)|en\s+vigueur|s['’]appliqu(?:e|ent)\s+à\s+(?:partir|compter)"
-     r"\s+d[eu]|applicables?\s+à\s+(?:partir|compter)\s+d[eu]|valables?\s+[\w\s']{0,60}?à"
-     r"\s+compter\s+du"),
+    (
+        "fr",
+        "effective",
+        True,
+        r"date\s+d['’]entrée\s+en\s+vigueur|en\s+vigueur\s+(?:le|au|depuis"
+        r"\s+le|à\s+(?:compter|partir)\s+du)|en\s+vigueur|s['’]appliqu(?:e|ent)\s+à\s+(?:partir|compter)"
+        r"\s+d[eu]|applicables?\s+à\s+(?:partir|compter)\s+d[eu]|valables?\s+[\w\s']{0,60}?à"
+        r"\s+compter\s+du",
+    ),
     ("fr", "created", True, r"date\s+de\s+création|créée?\s+le"),
     # Spanish
-    ("es", "updated", True, r"(?:fecha\s+de\s+(?:la\s+)?)?última\s+actualización|actualizad[oa]"
-     r"\s+(?:el|por\s+última\s+vez(?:\s+el)?)|fecha\s+de\s+publicación"),
-    ("es", "revised", True, r"última\s+(?:revisión|modificación)|modificad[oa]\s+el|revisad[oa]"
-     r"\s+el"),
-    ("es", "effective", True, r"(?:fecha\s+de\s+)?entrada\s+en\s+vigor|en\s+vigor\s+(?:desde"
-     r"|a\s+partir\s+del?)|vigente\s+(?:desde|a\s+partir\s+del?)|aplicable\s+a\s+partir\s+del?"
-     r"|efectiv[oa]\s+(?:desde|a\s+partir\s+del?)"),
+    (
+        "es",
+        "updated",
+        True,
+        r"(?:fecha\s+de\s+(?:la\s+)?)?última\s+actualización|actualizad[oa]"
+        r"\s+(?:el|por\s+última\s+vez(?:\s+el)?)|fecha\s+de\s+publicación",
+    ),
+    (
+        "es",
+        "revised",
+        True,
+        r"última\s+(?:revisión|modificación)|modificad[oa]\s+el|revisad[oa]"
+        r"\s+el",
+    ),
+    (
+        "es",
+        "effective",
+        True,
+        r"(?:fecha\s+de\s+)?entrada\s+en\s+vigor|en\s+vigor\s+(?:desde"
+        r"|a\s+partir\s+del?)|vigente\s+(?:desde|a\s+partir\s+del?)|aplicable\s+a\s+partir\s+del?"
+        r"|efectiv[oa]\s+(?:desde|a\s+partir\s+del?)",
+    ),
     ("es", "created", True, r"fecha\s+de\s+creación|cread[oa]\s+el"),
     # Italian
-    ("it", "updated", True, r"(?:data\s+(?:dell['’])?)?ultimo\s+aggiornamento|aggiornat[oa]\s+"
-     r"(?:il|al)|versione\s+del"),
+    (
+        "it",
+        "updated",
+        True,
+        r"(?:data\s+(?:dell['’])?)?ultimo\s+aggiornamento|aggiornat[oa]\s+"
+        r"(?:il|al)|versione\s+del",
+    ),
     ("it", "revised", True, r"ultima\s+(?:revisione|modifica)|modificat[oa]\s+il|rivist[oa]\s+il"),
-    ("it", "effective", True, r"(?:data\s+di\s+)?entrata\s+in\s+vigore|in\s+vigore\s+dal|efficace"
-     r"\s+dal|valid[oa]\s+dal|decorrenza"),
+    (
+        "it",
+        "effective",
+        True,
+        r"(?:data\s+di\s+)?entrata\s+in\s+vigore|in\s+vigore\s+dal|efficace"
+        r"\s+dal|valid[oa]\s+dal|decorrenza",
+    ),
     ("it", "created", True, r"data\s+di\s+creazione|creat[oa]\s+il"),
     # Dutch
-    ("nl", "updated", True, r"laatst\s+(?:bijgewerkt|gewijzigd|aangepast)|laatste\s+(?:update"
-     r"|wijziging|aanpassing)|bijgewerkt\s+op|gewijzigd\s+op"),
+    (
+        "nl",
+        "updated",
+        True,
+        r"laatst\s+(?:bijgewerkt|gewijzigd|aangepast)|laatste\s+(?:update"
+        r"|wijziging|aanpassing)|bijgewerkt\s+op|gewijzigd\s+op",
+    ),
     ("nl", "revised", True, r"laatst\s+herzien|herzien\s+op"),
-    ("nl", "effective", True, r"ingangsdatum|van\s+kracht\s+(?:vanaf|per|sinds)|geldig\s+"
-     r"(?:vanaf|per|sinds)|in\s+werking\s+(?:vanaf|per|sinds)"),
+    (
+        "nl",
+        "effective",
+        True,
+        r"ingangsdatum|van\s+kracht\s+(?:vanaf|per|sinds)|geldig\s+"
+        r"(?:vanaf|per|sinds)|in\s+werking\s+(?:vanaf|per|sinds)",
+    ),
     ("nl", "created", True, r"aangemaakt\s+op|opgesteld\s+op"),
     # Portuguese
-    ("pt", "updated", True, r"(?:data\s+da\s+)?última\s+atualização|atualizad[oa]\s+em|atualizad[oa]"
-     r"\s+pela\s+última\s+vez\s+em"),
-    ("pt", "revised", True, r"última\s+(?:revisão|modificação)|revisad[oa]\s+em|modificad[oa]\s+em"),
-    ("pt", "effective", True, r"(?:data\s+de\s+)?(?:vigência|entrada\s+em\s+vigor)|em\s+vigor\s+"
-     r"(?:desde|a\s+partir\s+de)|vigente\s+(?:desde|a\s+partir\s+de)|efetiv[oa]\s+(?:desde|a\s+"
-     r"partir\s+de)"),
+    (
+        "pt",
+        "updated",
+        True,
+        r"(?:data\s+da\s+)?última\s+atualização|atualizad[oa]\s+em|atualizad[oa]"
+        r"\s+pela\s+última\s+vez\s+em",
+    ),
+    (
+        "pt",
+        "revised",
+        True,
+        r"última\s+(?:revisão|modificação)|revisad[oa]\s+em|modificad[oa]\s+em",
+    ),
+    (
+        "pt",
+        "effective",
+        True,
+        r"(?:data\s+de\s+)?(?:vigência|entrada\s+em\s+vigor)|em\s+vigor\s+"
+        r"(?:desde|a\s+partir\s+de)|vigente\s+(?:desde|a\s+partir\s+de)|efetiv[oa]\s+(?:desde|a\s+"
+        r"partir\s+de)",
+    ),
     ("pt", "created", True, r"data\s+de\s+criação|criad[oa]\s+em"),
 ]
 
 _CUE_RE = re.compile(
-    r"(?<![^\W\d_])(?:" + "|".join(f"(?P<c{i}>{p})" for i, (_, _, _, p) in enumerate(_CUES))
+    r"(?<![^\W\d_])(?:"
+    + "|".join(f"(?P<c{i}>{p})" for i, (_, _, _, p) in enumerate(_CUES))
     + r")(?![^\W\d_])",
     re.I,
 )
@@ -368,9 +464,7 @@ def find_stated_date(
     candidates += _bare_candidates(plain, page_lang)
     candidates += _changelog_candidates(plain, page_lang)
     limit = _as_date(captured_at)
-    valid = [
-        c for c in candidates if c[0].year >= MIN_YEAR and (limit is None or c[0] <= limit)
-    ]
+    valid = [c for c in candidates if c[0].year >= MIN_YEAR and (limit is None or c[0] <= limit)]
     if not valid:
         return None
     best = max(valid, key=lambda c: (c[0], -KINDS.index(c[1])))
