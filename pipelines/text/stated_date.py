@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -297,14 +298,24 @@ _POLICY_TITLE = re.compile(
     re.I,
 )
 _CHANGELOG = re.compile(
-    r"change\s*log|revision\s+history|version\s+history|historique\s+des\s+(?:modifications|"
-    r"versions)|änderungshistorie",
-    re.I,
+    r"change\s*log|(?:revision|version)\s+history|historique\s+des\s+(?:modifications|versions)"
+    r"|änderungshistorie"
+)
+_CHANGELOG_KEYS = (
+    "changelog",
+    "change log",
+    "revision history",
+    "version history",
+    "historique des",
+    "änderungshistorie",
 )
 # what may stand between a strong cue and its date: a title and a colon, or an object and
 # "on" ("npm last updated these npm Open Source Terms on March 10, 2022")
 _TITLED = re.compile(r"[^\d\n.:;!?]{1,60}?(?::|\bon\b)")
 _COLON_AFTER = re.compile(r"[*_\s]{0,3}:")
+_YEARISH = re.compile(r"(?<!\d)(?:(?:19|20)\d\d|\d{1,2}[./-]\d{1,2}[./-]\d\d)(?!\d)")
+_CUE_WINDOW = 240  # cue + connecting words + a title + the date's text before its year
+_MAX_CUE = 80  # the longest cue text
 _SENTENCE_END = re.compile(r"[.!?;]\s|\n")
 _LINE_PREFIX = re.compile(r"^[\s#>*_\-+|\[(]*")
 _NON_ENGLISH_ORDER = frozenset({"de", "fr", "es", "it", "nl", "pt"})
@@ -371,9 +382,28 @@ def _sentence_start(text: str, pos: int, line_start: int) -> int:
     return start
 
 
+def _cues_before_dates(text: str) -> Iterator[re.Match[str]]:
+    """Cue matches in the stretch before each year or numeric date, each once.
+
+    Every date form holds a year or a dd/mm/yy run, and a cue stands at most a title's
+    length before its date: scanning only those stretches instead of the whole text makes
+    the cue search ~5x cheaper (the big case-insensitive alternation is the costly part).
+    """
+    seen: set[int] = set()
+    scanned = 0
+    for y in _YEARISH.finditer(text):
+        lo = max(scanned, y.start() - _CUE_WINDOW)
+        # a cue may end just past ``scanned``: start early enough to catch it whole
+        for m in _CUE_RE.finditer(text, max(0, lo - _MAX_CUE), y.start()):
+            if m.start() not in seen:
+                seen.add(m.start())
+                yield m
+        scanned = y.start()
+
+
 def _cue_candidates(text: str, page_lang: str | None) -> list[tuple[date, str, str]]:
     found: list[tuple[date, str, str]] = []
-    for m in _CUE_RE.finditer(text):
+    for m in _cues_before_dates(text):
         lang, kind, strong, _ = _CUES[int(m.lastgroup[1:])]  # type: ignore[index]
         line_start, line_end = _line_bounds(text, m.start())
         line = text[line_start:line_end]
@@ -440,7 +470,12 @@ def _bare_candidates(text: str, page_lang: str | None) -> list[tuple[date, str, 
 def _changelog_candidates(text: str, page_lang: str | None) -> list[tuple[date, str, str]]:
     """Dated entries of a change log: '- *August 19, 2026:* Added ...' after 'Change log'."""
     found: list[tuple[date, str, str]] = []
-    for m in _CHANGELOG.finditer(text):
+    lowered = text.lower()
+    if not any(key in lowered for key in _CHANGELOG_KEYS):
+        return found  # substring tests first: the regex scan costs more than the rest
+    if len(lowered) != len(text):  # a few characters lowercase to two: keep offsets right
+        lowered = text
+    for m in _CHANGELOG.finditer(lowered):
         window = text[m.end() : m.end() + 3000]
         for line in window.splitlines()[:40]:
             stripped = _LINE_PREFIX.sub("", line)
