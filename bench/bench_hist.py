@@ -23,7 +23,7 @@ import logging  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 from collections.abc import Iterator  # noqa: E402
-from contextlib import contextmanager  # noqa: E402
+from contextlib import contextmanager, suppress  # noqa: E402
 from pathlib import Path  # noqa: E402
 from typing import Any  # noqa: E402
 
@@ -50,10 +50,8 @@ def without_new_stages() -> Iterator[None]:
 
 def timed(page: Any) -> float:
     start = time.perf_counter()
-    try:
+    with suppress(NotAPolicy):
         process_page(page)
-    except NotAPolicy:
-        pass
     return time.perf_counter() - start
 
 
