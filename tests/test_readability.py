@@ -109,3 +109,15 @@ def test_policy_row_has_the_new_columns() -> None:
     assert table.column("stated_date").type == pa.date32()
     assert table.column("smog").type == pa.float32()
     assert table.column("flesch_kincaid_grade")[0].as_py() is not None
+
+
+def test_english_never_reaches_for_nltk_data(monkeypatch: pytest.MonkeyPatch) -> None:
+    """textstat fetches NLTK's cmudict over the network for "en": workers must not."""
+    import nltk
+
+    def no_download(*args: object, **kwargs: object) -> None:
+        raise AssertionError("textstat tried to download NLTK data")
+
+    monkeypatch.setattr(nltk, "download", no_download)
+    r = readability(segment_markdown(PROSE * 3 + "Photographs, publications and telephony."), "en")
+    assert r.flesch_kincaid_grade is not None
