@@ -142,22 +142,21 @@ def counts(text: str, lang: str) -> Counts:
 def readability(clauses: Iterable[Clause], language: str | None = None) -> Readability:
     """Scores over the prose clauses; ``None`` scores under ``MIN_PROSE_WORDS`` prose words."""
     text = prose_text(clauses)
-    n_words = len(text.split())
-    if n_words < MIN_PROSE_WORDS:
-        return Readability(None, None, None, n_words)
     try:
-        return scores(text, textstat_lang(language), n_words)
+        return scores(text, textstat_lang(language))
     except Exception:  # a library bug on odd text must not cost the document
-        logger.warning("readability failed on %d words of prose", n_words, exc_info=True)
-        return Readability(None, None, None, n_words)
+        logger.warning("readability failed on %d characters of prose", len(text), exc_info=True)
+        return Readability(None, None, None, 0)
 
 
-def scores(text: str, lang: str, prose_words: int = 0) -> Readability:
-    """textstat's Flesch-Kincaid grade, Flesch reading ease and SMOG formulas over ``counts``."""
+def scores(text: str, lang: str) -> Readability:
+    """textstat's Flesch-Kincaid grade, Flesch reading ease and SMOG formulas over ``counts``;
+    ``None`` scores under ``MIN_PROSE_WORDS`` words."""
     from textstat.backend.utils import get_lang_cfg, get_lang_root
 
     c = counts(text, lang)
-    if not c.words or not c.sentences:
+    prose_words = c.words  # textstat's words: punctuation-only tokens are none
+    if prose_words < MIN_PROSE_WORDS or not c.sentences:
         return Readability(None, None, None, prose_words)
     wps = c.words / c.sentences
     spw = c.syllables / c.words

@@ -316,6 +316,7 @@ _CHANGELOG_KEYS = (
 # "on" ("npm last updated these npm Open Source Terms on March 10, 2022")
 _TITLED = re.compile(r"[^\d\n.:;!?]{1,60}?(?::|\bon\b)")
 _COLON_AFTER = re.compile(r"[*_\s]{0,3}:")
+_DIGIT_RUN = re.compile(r"[0-9][0-9./-]{3,}")
 _YEARISH = re.compile(r"(?<!\d)(?:(?:19|20)\d\d|\d{1,2}[./-]\d{1,2}[./-]\d\d)(?!\d)")
 _CUE_WINDOW = 240  # cue + connecting words + a title + the date's text before its year
 _MAX_CUE = 80  # the longest cue text
@@ -398,14 +399,18 @@ def _cues_before_dates(text: str) -> Iterator[re.Match[str]]:
     cue_re = _CUE_LOWER_RE
     if len(lowered) != len(text):  # a few characters lowercase to two: keep offsets right
         lowered, cue_re = text, _CUE_RE
-    for y in _YEARISH.finditer(text):
-        lo = max(scanned, y.start() - _CUE_WINDOW)
-        # a cue may end just past ``scanned``: start early enough to catch it whole
-        for m in cue_re.finditer(lowered, max(0, lo - _MAX_CUE), y.start()):
-            if m.start() not in seen:
-                seen.add(m.start())
-                yield m
-        scanned = y.start()
+    # runs of digits and separators first: a pattern that starts with a character class is
+    # searched ~8x faster than the exact year pattern, which then only reads the runs
+    for run in _DIGIT_RUN.finditer(text):
+        for y in _YEARISH.finditer(run.group()):
+            at = run.start() + y.start()
+            lo = max(scanned, at - _CUE_WINDOW)
+            # a cue may end just past ``scanned``: start early enough to catch it whole
+            for m in cue_re.finditer(lowered, max(0, lo - _MAX_CUE), at):
+                if m.start() not in seen:
+                    seen.add(m.start())
+                    yield m
+            scanned = at
 
 
 def _cue_candidates(text: str, page_lang: str | None) -> list[tuple[date, str, str]]:
