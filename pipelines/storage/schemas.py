@@ -58,7 +58,7 @@ POLICIES = pa.schema(
         pa.field("flesch_kincaid_grade", pa.float32()),
         pa.field("flesch_reading_ease", pa.float32()),
         pa.field("smog", pa.float32()),
-        pa.field("reading_minutes", pa.float32(), nullable=False),  # words / 250
+        pa.field("reading_minutes", pa.float32()),  # word_count / 250 (always set by process_page)
         # the date the text states for itself (pipelines/text/stated_date.py); null if none
         pa.field("stated_date", pa.date32()),
         pa.field("stated_date_kind", pa.string()),  # updated | revised | effective | created
