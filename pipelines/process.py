@@ -90,7 +90,9 @@ def process_page(page: PolicyPage, *, min_policy_score: float = 0.5) -> Processe
     from pipelines.text.extract import ExtractionError, decode_html, extract
     from pipelines.text.language import detect_language
     from pipelines.text.pdf import PdfError, extract_pdf, is_pdf
+    from pipelines.text.readability import readability, reading_minutes
     from pipelines.text.segment import segment_markdown
+    from pipelines.text.stated_date import find_stated_date
 
     pdf = is_pdf(page.body, page.content_type)
     try:
@@ -167,6 +169,8 @@ def process_page(page: PolicyPage, *, min_policy_score: float = 0.5) -> Processe
         )
     summary = merge_attributes(attrs) if attrs else Attributes(*([[]] * len(ATTRIBUTE_NAMES)))
     words = extracted.text.split()
+    scores = readability(clauses, language)  # detected language: textstat's constants for it
+    stated = find_stated_date(extracted.text, page.captured_at, language)
     policy = {
         "policy_id": policy_id,
         "site": page.site,
@@ -198,6 +202,12 @@ def process_page(page: PolicyPage, *, min_policy_score: float = 0.5) -> Processe
         "declared_language": extracted.language,
         "content_type": "application/pdf" if pdf else "text/html",
         "labels": "none" if not clause_rows else "ok" if english else "english_only",
+        "flesch_kincaid_grade": scores.flesch_kincaid_grade,
+        "flesch_reading_ease": scores.flesch_reading_ease,
+        "smog": scores.smog,
+        "reading_minutes": reading_minutes(len(words)),
+        "stated_date": stated.date if stated else None,
+        "stated_date_kind": stated.kind if stated else None,
         "run_id": page.run_id,
     }
     return Processed(policy=policy, clauses=clause_rows)
@@ -259,6 +269,9 @@ def warm_up(processor: str = DEFAULT_PROCESSOR) -> None:
         from pipelines.text.pdf import extract_pdf  # noqa: F401
 
         load_identifier()
+        from pipelines.text.readability import warm_up as warm_readability
+
+        warm_readability()
     except Exception as exc:
         _INIT_ERROR = f"{type(exc).__name__}: {exc}"[:500]
         logger.exception("worker could not start")

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import matplotlib.image as mpimg
 import pandas as pd
+import pyarrow.parquet as pq
 import pytest
 
 from crawler.cli import main
@@ -16,6 +17,8 @@ from pipelines.history.periods import snapshot_sort_key
 from pipelines.history.report import build_report
 from tests.browser import check_page, find_chromium
 from tests.reportdata import fetch_row, policy_row, stated, write_changes, write_rows
+
+READABILITY_COLUMNS = ("flesch_kincaid_grade", "flesch_reading_ease", "smog", "reading_minutes")
 
 CHROMIUM = find_chromium()
 needs_chromium = pytest.mark.skipif(
@@ -174,9 +177,18 @@ def test_report_numbers_from_a_full_output(
         assert img.shape[1] == 900 and img.shape[0] >= 150, png.name
 
 
+def _as_older_output(out: Path, dataset: str, columns: tuple[str, ...]) -> None:
+    """Rewrite ``dataset`` without ``columns``, as a version before them wrote it (this
+    checkout's writer always writes every column of its schema)."""
+    for part in (out / dataset).rglob("*.parquet"):
+        table = pq.ParquetFile(part).read()
+        pq.write_table(table.drop_columns([c for c in columns if c in table.column_names]), part)
+
+
 def test_report_without_newer_columns_says_what_is_not_computed(tmp_path: Path) -> None:
     out = tmp_path / "out"
     write_rows(out, "policies", _policies(readability=False))  # no fetches, no changes
+    _as_older_output(out, "policies", READABILITY_COLUMNS)
     report = build_report(out)
     by_name = {s.name: s for s in report.sections}
     assert by_name["readability"].png is None

@@ -54,6 +54,14 @@ POLICIES = pa.schema(
         pa.field("declared_language", pa.string()),  # what the page said (html lang, /Lang)
         pa.field("content_type", pa.string()),  # text/html | application/pdf
         pa.field("labels", pa.string()),  # ok | english_only | none: why categories are empty
+        # readability of the prose (pipelines/text/readability.py); null under 100 prose words
+        pa.field("flesch_kincaid_grade", pa.float32()),
+        pa.field("flesch_reading_ease", pa.float32()),
+        pa.field("smog", pa.float32()),
+        pa.field("reading_minutes", pa.float32()),  # word_count / 250 (always set by process_page)
+        # the date the text states for itself (pipelines/text/stated_date.py); null if none
+        pa.field("stated_date", pa.date32()),
+        pa.field("stated_date_kind", pa.string()),  # updated | revised | effective | created
         pa.field("run_id", pa.string(), nullable=False),
     ]
 )
