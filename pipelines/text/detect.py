@@ -673,6 +673,23 @@ def _negative(folded: str, title: str, words: int, concepts: int) -> str | None:
     return None
 
 
+@dataclass(frozen=True)
+class TextFacts:
+    """What the detectors read from one text, computed once: folded text and title, word
+    count and privacy concept hits (``doctype`` reuses them rather than scanning again)."""
+
+    folded: str
+    folded_title: str
+    words: int
+    hits: dict[str, int]
+
+
+def text_facts(text: str, title: str | None = None) -> TextFacts:
+    plain = strip_markdown(text or "")
+    folded = _fold(plain)
+    return TextFacts(folded, _fold(title or "").strip(), word_count(plain), _concept_hits(folded))
+
+
 def detect_policy(
     text: str,
     *,
@@ -681,12 +698,14 @@ def detect_policy(
     threshold: float = 0.5,
 ) -> Detection:
     """Score ``text`` (extracted markdown or plain text) as a privacy policy, 0..1."""
-    plain = strip_markdown(text or "")
-    folded = _fold(plain)
-    folded_title = _fold(title or "").strip()
-    words = word_count(plain)
+    return detect_from_facts(text_facts(text, title), url=url, threshold=threshold)
 
-    hits = _concept_hits(folded)
+
+def detect_from_facts(
+    facts: TextFacts, *, url: str | None = None, threshold: float = 0.5
+) -> Detection:
+    """:func:`detect_policy` on facts already read from the text."""
+    folded, folded_title, words, hits = facts.folded, facts.folded_title, facts.words, facts.hits
     total_hits = sum(hits.values())
     concepts = len(hits)
 
