@@ -25,7 +25,13 @@ from crawler.commands import changes as changes_command
 from crawler.distributed.node import distributed_settings
 from crawler.sites import SitesFileError
 from pipelines.history.periods import EVERY_CHOICES
-from pipelines.process import DEFAULT_PROCESSOR, ConfigError, check_processor, worker_count
+from pipelines.process import (
+    DEFAULT_PROCESSOR,
+    ConfigError,
+    check_processor,
+    parse_documents,
+    worker_count,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -115,6 +121,10 @@ def run_spider(
     # settings that cannot work are a usage error now, not a traceback inside Scrapy later
     worker_count(settings.get("POLICYARCHIVE_WORKERS"))
     check_processor(settings.get("POLICYARCHIVE_PROCESSOR") or DEFAULT_PROCESSOR)
+    try:
+        parse_documents(settings.get("POLICYARCHIVE_DOCUMENTS"))
+    except ValueError as exc:
+        raise ConfigError(f"POLICYARCHIVE_DOCUMENTS: {exc}") from None
     check_output_free(out)
     run_id = new_run_id()
     log_path = Path(out) / "logs" / f"{run_id}.log"
@@ -344,6 +354,11 @@ def _overrides(a: argparse.Namespace) -> dict[str, Any]:
         out["POLICYARCHIVE_WORKERS"] = a.workers
     if getattr(a, "warc_out", None):
         out["POLICYARCHIVE_WARC_OUT"] = str(Path(a.warc_out).resolve())
+    if getattr(a, "documents", None):
+        try:
+            out["POLICYARCHIVE_DOCUMENTS"] = ",".join(parse_documents(a.documents))
+        except ValueError as exc:
+            raise ConfigError(f"--documents: {exc}") from None
     for item in a.set or []:
         key, sep, value = item.partition("=")
         if not sep or not key:
@@ -374,6 +389,13 @@ def _common(
         type=int,
         default=None,
         help="extraction worker processes (default: one per core; 0 = inline)",
+    )
+    p.add_argument(
+        "--documents",
+        default=None,
+        metavar="KINDS",
+        help="document types to store: privacy (default) or privacy,cookies to keep "
+        "cookie-only policies too",
     )
     p.add_argument(
         "--log-level",

@@ -110,6 +110,9 @@ OUTPUT_DIR = "output"
 POLICYARCHIVE_WORKERS = None  # worker processes for extraction; None = one per core, 0 = inline
 # the per-document function the workers run (dotted path); tests swap in pathological ones
 POLICYARCHIVE_PROCESSOR = "pipelines.process.process_page"
+# document types stored: "privacy" (privacy policies), or "privacy,cookies" to keep cookie-only
+# policies too (with document_type "cookie_policy"); the spider argument `documents` wins
+POLICYARCHIVE_DOCUMENTS = "privacy"
 POLICYARCHIVE_DOC_TIMEOUT = 60.0  # seconds one document may take in a worker
 POLICYARCHIVE_MIN_POLICY_SCORE = 0.5
 POLICYARCHIVE_ROW_GROUP_ROWS = 500

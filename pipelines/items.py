@@ -32,6 +32,7 @@ class PolicyPage:
     warc_filename: str | None = None  # the WARC file holding the response record (--warc-out)
     warc_offset: int | None = None  # that record's byte offset in the file
     reextracted: bool = False  # re-run of the document path over a stored capture
+    link_text: str = ""  # the anchor text of the link that led here, if any (a type hint)
 
     @property
     def content_digest(self) -> str:
@@ -64,6 +65,7 @@ class FetchRecord:
     run_id: str = ""
     warc_filename: str | None = None  # ingested or stored WARC: the record's file
     warc_offset: int | None = None  # and its byte offset
+    document_type: str | None = None  # the type a processed page was taken for
 
 
 @dataclass

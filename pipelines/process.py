@@ -35,13 +35,35 @@ _PROB_FIELDS = tuple(enumerate(category_field_name(c) for c in CATEGORIES))
 DEFAULT_PROCESSOR = "pipelines.process.process_page"
 
 
-class NotAPolicy(Exception):
-    """The page cannot become a document; ``reason`` is a short slug for stats and fetches."""
+# --documents: which document types are stored, by the name a user gives them
+DOCUMENT_KINDS = {"privacy": "privacy_policy", "cookies": "cookie_policy"}
+DEFAULT_DOCUMENTS = ("privacy",)
 
-    def __init__(self, reason: str, detail: str = "") -> None:
+
+class NotAPolicy(Exception):
+    """The page cannot become a document; ``reason`` is a short slug for stats and fetches,
+    ``document_type`` the type the page was taken for (None when it was not classified)."""
+
+    def __init__(self, reason: str, detail: str = "", document_type: str | None = None) -> None:
         super().__init__(f"{reason}: {detail}" if detail else reason)
         self.reason = reason
         self.detail = detail
+        self.document_type = document_type
+
+
+def parse_documents(value: str | list[str] | tuple[str, ...] | None) -> tuple[str, ...]:
+    """``"privacy,cookies"`` → ("privacy", "cookies"); ValueError names what is unknown."""
+    if value in (None, ""):
+        return DEFAULT_DOCUMENTS
+    items = value.split(",") if isinstance(value, str) else list(value)  # type: ignore[union-attr]
+    kinds = tuple(dict.fromkeys(k.strip().lower() for k in items if k.strip()))
+    unknown = [k for k in kinds if k not in DOCUMENT_KINDS]
+    if unknown or not kinds:
+        raise ValueError(
+            f"unknown document kind {', '.join(unknown) or repr(value)}: "
+            f"choose from {', '.join(DOCUMENT_KINDS)}"
+        )
+    return kinds
 
 
 @dataclass
@@ -76,8 +98,17 @@ def _attr_dict(a: Attributes) -> dict[str, Any]:
     return {name: list(getattr(a, name)) for name in ATTRIBUTE_NAMES}
 
 
-def process_page(page: PolicyPage, *, min_policy_score: float = 0.5) -> Processed:
-    """Extract, detect, segment, classify and extract attributes; raise NotAPolicy on refusal."""
+def process_page(
+    page: PolicyPage,
+    *,
+    min_policy_score: float = 0.5,
+    documents: tuple[str, ...] = DEFAULT_DOCUMENTS,
+) -> Processed:
+    """Extract, type, segment, classify and extract attributes; raise NotAPolicy on refusal.
+
+    A page is stored when its document type is one of ``documents`` (see DOCUMENT_KINDS):
+    privacy policies by default. ``min_policy_score`` is the privacy detector's threshold,
+    reported in ``policy_score``/``policy_reason``."""
     from pipelines.history.simhash import simhash
     from pipelines.text.attributes import (
         Attributes,
@@ -86,7 +117,7 @@ def process_page(page: PolicyPage, *, min_policy_score: float = 0.5) -> Processe
         page_emails_from_html,
     )
     from pipelines.text.classify import ClauseInput
-    from pipelines.text.detect import detect_policy
+    from pipelines.text.doctype import classify_document
     from pipelines.text.extract import ExtractionError, decode_html, extract
     from pipelines.text.language import detect_language
     from pipelines.text.pdf import PdfError, extract_pdf, is_pdf
@@ -109,11 +140,21 @@ def process_page(page: PolicyPage, *, min_policy_score: float = 0.5) -> Processe
     language = detect_language(extracted.text) or extracted.language
     # the clause model learnt English: other languages get no labels rather than guesses
     english = language in ("en", None)
-    detection = detect_policy(
-        extracted.text, title=extracted.title, url=page.policy_url, threshold=min_policy_score
+    # the URL and the link text are hints: they add to the type they name, content decides
+    doc = classify_document(
+        extracted.text,
+        title=extracted.title,
+        url=page.policy_url,
+        hints=f"{page.link_text} {page.policy_url}",
+        threshold=min_policy_score,
     )
-    if not detection.is_policy:
-        raise NotAPolicy("not_a_policy", f"score {detection.score:.2f}: {detection.reason}")
+    detection = doc.detection
+    if doc.document_type not in {DOCUMENT_KINDS[k] for k in documents}:
+        raise NotAPolicy(
+            "not_a_policy",
+            f"taken for {doc.reason}; privacy score {detection.score:.2f}",
+            document_type=doc.document_type,
+        )
 
     policy_id = make_policy_id(page.site, page.snapshot, page.source, page.content_digest)
     if page.reextracted:
@@ -208,6 +249,9 @@ def process_page(page: PolicyPage, *, min_policy_score: float = 0.5) -> Processe
         "reading_minutes": reading_minutes(len(words)),
         "stated_date": stated.date if stated else None,
         "stated_date_kind": stated.kind if stated else None,
+        "document_type": doc.document_type,
+        "document_type_score": doc.score,
+        "document_type_reason": doc.reason,
         "run_id": page.run_id,
     }
     return Processed(policy=policy, clauses=clause_rows)
@@ -293,15 +337,21 @@ def release_free_memory() -> None:
 
 
 def run_page(
-    processor: str, page: PolicyPage, min_policy_score: float
-) -> Processed | tuple[str, str]:
-    """Process one page; a refusal comes back as (reason, detail) data, not an exception."""
+    processor: str,
+    page: PolicyPage,
+    min_policy_score: float,
+    documents: tuple[str, ...] = DEFAULT_DOCUMENTS,
+) -> Processed | tuple[str, str] | tuple[str, str, str | None]:
+    """Process one page; a refusal comes back as (reason, detail[, document_type]) data, not
+    an exception."""
     if _INIT_ERROR is not None:
         return ("worker_init_failed", _INIT_ERROR)
     try:
-        return load_processor(processor)(page, min_policy_score=min_policy_score)
+        return load_processor(processor)(
+            page, min_policy_score=min_policy_score, documents=documents
+        )
     except NotAPolicy as exc:
-        return (exc.reason, exc.detail)
+        return (exc.reason, exc.detail, exc.document_type)
     finally:
         # a big page's parse trees leave the heap fragmented and high; hand it back so a
         # long-lived worker stays at its baseline instead of its largest page (measured)

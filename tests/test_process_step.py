@@ -125,8 +125,10 @@ def test_refusals_come_back_as_reasons() -> None:
         finally:
             pool.close()
 
-    reason, _ = asyncio.run(scenario())  # type: ignore[misc]
+    # (reason, detail, document_type): a refusal names the type the page was taken for
+    reason, _, document_type = asyncio.run(scenario())  # type: ignore[misc]
     assert reason.startswith(("extract_", "not_a_policy"))
+    assert document_type in (None, "not_legal")
 
 
 def test_crawl_records_timeout_and_crash_and_goes_on(tmp_path: Path) -> None:

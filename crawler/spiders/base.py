@@ -16,6 +16,7 @@ from scrapy.http import Response
 from crawler.args import ArgumentError
 from crawler.distributed.node import Node
 from crawler.sites import SiteEntry, SitesFileError
+from pipelines.process import parse_documents
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +33,15 @@ class PolicySpider(scrapy.Spider):
 
     def __init__(self, *a: Any, **kw: Any) -> None:
         run_id = kw.pop("run_id", None)
+        documents = kw.pop("documents", None)
         super().__init__(*a, **kw)
+        # document types to store (spider argument; else POLICYARCHIVE_DOCUMENTS)
+        self.documents: tuple[str, ...] | None = None
+        if documents:
+            try:
+                self.documents = parse_documents(documents)
+            except ValueError as exc:
+                raise UsageError(f"argument 'documents': {exc}") from exc
         try:
             self.args = self.args_model.from_kwargs(kw)
         except (ArgumentError, SitesFileError) as exc:

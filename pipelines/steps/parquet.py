@@ -135,6 +135,7 @@ def fetch_row(rec: FetchRecord) -> dict[str, Any]:
         "fetched_at": rec.fetched_at or datetime.now(UTC),
         "warc_filename": rec.warc_filename,
         "warc_offset": rec.warc_offset,
+        "document_type": rec.document_type,
         "run_id": rec.run_id,
     }
 
@@ -186,7 +187,9 @@ def lock_output(out_dir: Path) -> int:
     return fd
 
 
-def page_fetch(page: PolicyPage, outcome: str, detail: str = "") -> FetchRecord:
+def page_fetch(
+    page: PolicyPage, outcome: str, detail: str = "", document_type: str | None = None
+) -> FetchRecord:
     return FetchRecord(
         site=page.site,
         url=page.policy_url,
@@ -199,6 +202,7 @@ def page_fetch(page: PolicyPage, outcome: str, detail: str = "") -> FetchRecord:
         archive_url=page.archive_url,
         captured_at=page.captured_at,
         run_id=page.run_id,
+        document_type=document_type,
     )
 
 
@@ -411,6 +415,7 @@ class ParquetPipeline:
                     archive_url=policy["archive_url"],
                     captured_at=policy["captured_at"],
                     detail=f"policy_id={policy['policy_id']}",
+                    document_type=policy.get("document_type"),
                 )
             )
             self._page_out(policy["site"])
@@ -421,7 +426,8 @@ class ParquetPipeline:
         reason = exception.reason if isinstance(exception, Refused) else "dropped"
         self.stats.inc_value(f"policyarchive/dropped/{reason}")
         if isinstance(item, PolicyPage) and self.writer is not None:
-            self._fetch(page_fetch(item, reason, str(exception)), track=False)
+            doc_type = getattr(exception, "document_type", None)
+            self._fetch(page_fetch(item, reason, str(exception), doc_type), track=False)
             if reason in TRANSIENT_REFUSALS:
                 self._failed_sites.add(item.site)
             elif reason != "already_stored":  # the page is not a policy: that is an answer

@@ -32,9 +32,12 @@ from pebble import ProcessExpired, ProcessPool
 
 from pipelines.items import Document, PolicyPage
 from pipelines.process import (
+    DEFAULT_DOCUMENTS,
     DEFAULT_PROCESSOR,
+    ConfigError,
     Processed,
     check_processor,
+    parse_documents,
     run_page,
     warm_up,
     worker_count,
@@ -46,7 +49,10 @@ if TYPE_CHECKING:
 
 logger = logging.getLogger(__name__)
 
-Outcome = Processed | tuple[str, str]
+# sent once a page is processed: page, reason (None when it became a document), document_type
+page_processed = object()
+
+Outcome = Processed | tuple[str, str] | tuple[str, str, str | None]
 
 
 @dataclass
@@ -61,6 +67,7 @@ class WorkerPool:
     timeout: float
     min_score: float
     processor: str = DEFAULT_PROCESSOR
+    documents: tuple[str, ...] = DEFAULT_DOCUMENTS
 
     def __post_init__(self) -> None:
         # spawn: a forked child of a running reactor would inherit its sockets and threads
@@ -75,7 +82,9 @@ class WorkerPool:
     async def run(self, page: PolicyPage) -> Outcome:
         async with self.slots:
             future = self.pool.schedule(
-                run_page, args=(self.processor, page, self.min_score), timeout=self.timeout
+                run_page,
+                args=(self.processor, page, self.min_score, self.documents),
+                timeout=self.timeout,
             )
             try:
                 return await asyncio.wrap_future(future)
@@ -100,6 +109,13 @@ class WorkerPool:
         self.pool.join(timeout=30)
 
 
+def _documents(setting: object) -> tuple[str, ...]:
+    try:
+        return parse_documents(setting)  # type: ignore[arg-type]
+    except ValueError as exc:
+        raise ConfigError(f"POLICYARCHIVE_DOCUMENTS: {exc}") from None
+
+
 class ProcessPipeline:
     def __init__(
         self,
@@ -108,7 +124,9 @@ class ProcessPipeline:
         min_score: float,
         crawler: Crawler,
         processor: str = DEFAULT_PROCESSOR,
+        documents: tuple[str, ...] = DEFAULT_DOCUMENTS,
     ) -> None:
+        self.documents = documents
         self.workers = workers
         self.timeout = timeout
         self.min_score = min_score
@@ -132,11 +150,15 @@ class ProcessPipeline:
             s.getfloat("POLICYARCHIVE_MIN_POLICY_SCORE"),
             crawler,
             check_processor(s.get("POLICYARCHIVE_PROCESSOR") or DEFAULT_PROCESSOR),
+            getattr(crawler.spider, "documents", None)
+            or _documents(s.get("POLICYARCHIVE_DOCUMENTS")),
         )
 
     def open_spider(self) -> None:
         if self.workers > 0:
-            self.pool = WorkerPool(self.workers, self.timeout, self.min_score, self.processor)
+            self.pool = WorkerPool(
+                self.workers, self.timeout, self.min_score, self.processor, self.documents
+            )
             logger.info(
                 "extraction runs in %d worker processes (limit %gs per document)",
                 self.workers,
@@ -154,12 +176,15 @@ class ProcessPipeline:
             return item
         result = await self._process(item)
         if isinstance(result, tuple):
-            reason, detail = result
+            reason, detail = result[0], result[1]
+            document_type = result[2] if len(result) > 2 else None
             if reason == "worker_init_failed":  # the run cannot do its job: exit status 1
                 logger.error("%s: %s (%s)", item.policy_url, reason, detail)
             elif reason in ("timeout", "worker_crashed"):
                 logger.warning("%s: %s (%s)", item.policy_url, reason, detail)
-            raise Refused(reason, detail)
+            self._announce(item, document_type, reason)
+            raise Refused(reason, detail, document_type)
+        self._announce(item, result.policy.get("document_type"), None)
         self.stats.inc_value("policyarchive/documents")
         self.stats.inc_value("policyarchive/clauses", len(result.clauses))
         return Document(snapshot=item.snapshot, policy=result.policy, clauses=result.clauses)
@@ -167,7 +192,7 @@ class ProcessPipeline:
     async def _process(self, page: PolicyPage) -> Outcome:
         if self.pool is None:
             try:
-                return run_page(self.processor, page, self.min_score)
+                return run_page(self.processor, page, self.min_score, self.documents)
             except Exception as exc:  # same contract as the pool: a reason, not a crash
                 logger.exception("processing %s failed", page.policy_url)
                 return ("processing_error", f"{type(exc).__name__}: {exc}"[:500])
@@ -180,6 +205,13 @@ class ProcessPipeline:
             self.pending -= 1
             if self.paused and self.pending <= self.low_water:
                 self._unpause()
+
+    def _announce(self, page: PolicyPage, document_type: str | None, reason: str | None) -> None:
+        """Tell the spider what became of its page (``reason`` None: stored), so that
+        discovery can go on after a refusal."""
+        self.crawler.signals.send_catch_log(
+            page_processed, page=page, reason=reason, document_type=document_type
+        )
 
     # -- back-pressure on the download side -------------------------------------------
     def _pause(self) -> None:

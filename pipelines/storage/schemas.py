@@ -62,6 +62,11 @@ POLICIES = pa.schema(
         # the date the text states for itself (pipelines/text/stated_date.py); null if none
         pa.field("stated_date", pa.date32()),
         pa.field("stated_date_kind", pa.string()),  # updated | revised | effective | created
+        # what kind of document the page is (pipelines/text/doctype.py): privacy_policy, or
+        # cookie_policy when cookie policies were asked for; its probability and a reason
+        pa.field("document_type", pa.string()),
+        pa.field("document_type_score", pa.float32()),
+        pa.field("document_type_reason", pa.string()),
         pa.field("run_id", pa.string(), nullable=False),
     ]
 )
@@ -96,6 +101,8 @@ FETCHES = pa.schema(
         pa.field("fetched_at", TS, nullable=False),
         pa.field("warc_filename", pa.string()),
         pa.field("warc_offset", pa.int64()),
+        # the type a processed page was taken for (stored or refused); null when not classified
+        pa.field("document_type", pa.string()),
         pa.field("run_id", pa.string(), nullable=False),
     ]
 )
