@@ -50,6 +50,7 @@ class LabelledPage:
     text: str  # extracted markdown ("" when extraction found nothing)
     title: str | None
     note: str = ""  # why extraction found nothing, if it did not
+    train_label: str = ""  # what the model learns (label, or a finer kind of it)
 
 
 def service_key(name: str) -> str:
@@ -58,20 +59,29 @@ def service_key(name: str) -> str:
 
 
 def label_of(document: str, kind: str) -> str:
+    return training_label(document, kind).split("/")[0]
+
+
+def training_label(document: str, kind: str) -> str:
+    """The label the model learns: other legal texts split into processor agreements
+    ("other_legal/processor") and the rest, so that each is one kind of text for a linear
+    model; both are reported as other_legal."""
     if kind == "trackers":
         return "cookie_policy"
     name, _, anchor = document.partition(" #")
+    if name == "Data Processor Agreement" or re.search(r"processor|data_security", anchor):
+        return "other_legal/processor"
     if _OTHER_LEGAL_ANCHORS.search(anchor):
         return "other_legal"
     return _TYPE_OF_DOCUMENT.get(name, "other_legal")
 
 
 def _raw_pages(data: Path) -> Iterator[tuple[str, str, str, str, Path]]:
-    """(key, service, label, document, file) for every labelled page."""
+    """(key, service, training label, document, file) for every labelled page."""
     det = data / "policy_detection"
     with open(det / "index.csv", newline="", encoding="utf-8") as f:
         for row in csv.DictReader(f):
-            label = label_of(row["document"], row["kind"])
+            label = training_label(row["document"], row["kind"])
             yield row["file"], row["service"], label, row["document"], det / row["file"]
     real = data / "real_policies"
     with open(real / "index.csv", newline="", encoding="utf-8") as f:
@@ -115,7 +125,16 @@ def load_pages(data: Path, cache: Path | None = None) -> list[LabelledPage]:
                     json.dumps({"text": text, "title": title, "note": note}), encoding="utf-8"
                 )
         pages.append(
-            LabelledPage(key, service_key(service), label, document, text, title, note or "")
+            LabelledPage(
+                key,
+                service_key(service),
+                label.split("/")[0],
+                document,
+                text,
+                title,
+                note or "",
+                label,
+            )
         )
     return pages
 
@@ -143,7 +162,7 @@ def dedupe(pages: list[LabelledPage]) -> tuple[list[LabelledPage], list[str]]:
         groups.setdefault((p.service, words), []).append(p)
     kept, notes = [], []
     for same in groups.values():
-        best = min(same, key=lambda p: _PRIORITY.index(p.label))
+        best = min(same, key=lambda p: (_PRIORITY.index(p.label), p.train_label))
         kept.append(best)
         notes += [
             f"{p.key} ({p.label}) is the same page as {best.key}" for p in same if p is not best

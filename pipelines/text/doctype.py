@@ -109,7 +109,7 @@ _VOCAB: dict[str, str] = {
         r"processors?\b|sub-?processors?|sous-traitant|auftragsverarbeit"
         r"|customer (?:personal )?data"
         r"|standard contractual clauses|data processing (?:addendum|agreement|terms)"
-        r"|the parties|annex|schedule \d|on behalf of (?:the )?(?:customer|controller)"
+        r"|on behalf of (?:the )?(?:customer|controller)"
         r"|data (?:exporter|importer)|encargado del tratamiento|responsabile del trattamento"
         r"|verwerker|personal data breach"
     ),
@@ -166,7 +166,7 @@ _LABELS = {  # how a reason names a feature
     "name_other": "named another legal text",
     "privacy_breadth": "privacy concepts",
     "privacy_density": "privacy vocabulary",
-    "cookie_share": "cookies dominate",
+    "cookie_share": "cookie share",
     "cookie_density": "cookie vocabulary",
     "terms_density": "contract vocabulary",
     "imprint_density": "publisher details",
@@ -306,28 +306,38 @@ def predict(
     coef: dict[str, list[float]] = model["coef"]  # type: ignore[assignment]
     intercept: dict[str, float] = model["intercept"]  # type: ignore[assignment]
     logits = {t: intercept[t] + sum(w * xi for w, xi in zip(coef[t], x, strict=True)) for t in coef}
-    for t in hinted & logits.keys():
-        logits[t] += HINT_WEIGHT
-    probs = _softmax(logits)
+    for t in logits:
+        if t.split("/")[0] in hinted:
+            logits[t] += HINT_WEIGHT
+    # the model may learn finer kinds ("other_legal/processor"): a type's probability is
+    # the sum of its kinds', its reason is its likeliest kind's
+    kinds = _softmax(logits)
+    probs: dict[str, float] = {}
+    for t, p in kinds.items():
+        probs[t.split("/")[0]] = probs.get(t.split("/")[0], 0.0) + p
     best = max(probs, key=probs.__getitem__)
+    kind = max((t for t in kinds if t.split("/")[0] == best), key=kinds.__getitem__)
     also = ""
     if best != PRIVACY_POLICY and probs.get(PRIVACY_POLICY, 0.0) >= privacy_min:
         also = f" (also {best} {probs[best]:.2f}: a page that is both is a privacy policy)"
-        best = PRIVACY_POLICY
+        best = kind = PRIVACY_POLICY
     contrib = sorted(
-        ((w * xi, name) for w, xi, name in zip(coef[best], x, FEATURES, strict=True)),
+        ((w * xi, name, xi) for w, xi, name in zip(coef[kind], x, FEATURES, strict=True)),
         reverse=True,
     )
-    parts = [_describe(name, f) for c, name in contrib[:3] if c > 0]
+    parts = [_describe(name, f, xi < 0) for c, name, xi in contrib[:3] if c > 0]
     if best in hinted:
         parts.append("link/URL names it")
     return best, round(probs[best], 3), f"{best} {probs[best]:.2f}{also}: " + "; ".join(parts)
 
 
-def _describe(name: str, f: dict[str, float]) -> str:
+def _describe(name: str, f: dict[str, float], low: bool) -> str:
+    """A feature as a person can check it; ``low``: it counts by being below the usual."""
     label = _LABELS[name]
     if name.startswith("name_"):
-        return label
+        return f"not {label}" if low else label
+    if low:
+        label = f"little {label}" if name != "length" else "short"
     if name == "privacy_breadth":
         return f"{label} {round(f[name] * 16)}/16"
     if name == "length":
