@@ -102,9 +102,8 @@ def held_out(
         held = set(services[k::FOLDS])
         test = [i for i, p in enumerate(pages) if p.service in held and not gates[i]]
         train = [i for i, p in enumerate(pages) if p.service not in held and not gates[i]]
-        model = fit(
-            [[feats[i][n] for n in FEATURES] for i in train], [pages[i].train_label for i in train], c
-        )
+        x = [[feats[i][n] for n in FEATURES] for i in train]
+        model = fit(x, [pages[i].train_label for i in train], c)
         for i in test:
             predicted[i], _, reasons[i] = predict(feats[i], model, privacy_min=privacy_min)
     return Result(pages, predicted, reasons, merged)
