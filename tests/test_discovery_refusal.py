@@ -66,3 +66,15 @@ def test_fetches_tell_the_whole_path(hub_run: tuple[Path, object, object]) -> No
     ok = fetches[fetches.outcome == "ok"]
     assert ok[ok.kind == "policy"].document_type.tolist() == ["privacy_policy"]
     assert fetches[fetches.kind == "homepage"].document_type.isna().all()  # not classified
+
+
+def test_unknown_document_kind_is_a_usage_error(tmp_path: Path) -> None:
+    sites = tmp_path / "sites.txt"
+    sites.write_text("http://www.hub.example/\n")
+    proc = run_cli(
+        "live", "--sites", str(sites), "--out", str(tmp_path / "out"), "--documents", "terms"
+    )
+    assert proc.returncode == 2
+    assert "--documents: unknown document kind terms" in proc.stderr
+    assert "Traceback" not in proc.stderr
+    assert not (tmp_path / "out" / "policies").exists()
