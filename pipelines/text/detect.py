@@ -474,10 +474,13 @@ def _latin(pattern: str) -> bool:
     return pattern[:1].isascii() or "\u0400" <= pattern[:1] <= "\u04ff"
 
 
+Table = tuple[tuple[str, tuple[str, ...]], ...]  # concept -> alternatives, hashable
+
+
 @functools.cache
-def _concept_patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
+def _concept_patterns(table: Table | None = None) -> tuple[tuple[str, re.Pattern[str]], ...]:
     compiled = []
-    for concept, patterns in _CONCEPTS.items():
+    for concept, patterns in table or tuple(_CONCEPTS.items()):
         latin = [p for p in patterns if _latin(p)]
         other = [p for p in patterns if not _latin(p)]
         parts = []
@@ -548,11 +551,11 @@ class _Scanner:
 
 
 @functools.cache
-def _scanner() -> _Scanner:
+def _scanner(table: Table | None = None) -> _Scanner:
     latin_keys: dict[str, set[int]] = {}
     char_keys: dict[str, set[int]] = {}
     slow = []
-    for i, patterns in enumerate(_CONCEPTS.values()):
+    for i, (_, patterns) in enumerate(table or tuple(_CONCEPTS.items())):
         latin = _prefixes(p for p in patterns if _latin(p))
         other = {k[:1] for k in _prefixes(p for p in patterns if not _latin(p))}
         if "" in latin or "" in other:
@@ -579,10 +582,12 @@ def _scanner() -> _Scanner:
     )
 
 
-def _concept_hits(folded: str) -> dict[str, int]:
-    """Concept -> number of matches of its pattern in ``folded`` (``findall``), if any."""
-    scanner = _scanner()
-    patterns = _concept_patterns()
+def _concept_hits(folded: str, table: Table | None = None) -> dict[str, int]:
+    """Concept -> number of matches of its pattern in ``folded`` (``findall``), if any.
+
+    ``table``: other concepts to count the same way (default: the privacy concepts)."""
+    scanner = _scanner(table)
+    patterns = _concept_patterns(table)
     starts: list[list[int]] = [[] for _ in patterns]
     # a space in front: a word start at position 0 is found like any other, and the match of
     # \W at position p of the padded text puts the key at position p of ``folded``

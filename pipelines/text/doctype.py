@@ -33,7 +33,9 @@ from pathlib import Path
 from pipelines.text.detect import (
     MIN_WORDS,
     Detection,
+    Table,
     TextFacts,
+    _concept_hits,
     _fold,
     _negative,
     detect_from_facts,
@@ -191,10 +193,29 @@ def _name_patterns() -> tuple[tuple[str, re.Pattern[str]], ...]:
     return tuple((t, re.compile(p)) for t, p in _NAMES.items())
 
 
+def _alternatives(pattern: str) -> tuple[str, ...]:
+    """The top-level alternatives of ``pattern`` ("a|b(?:c|d)" -> "a", "b(?:c|d)")."""
+    parts, depth, start, escaped = [], 0, 0, False
+    for i, ch in enumerate(pattern):
+        if escaped:
+            escaped = False
+        elif ch == "\\":
+            escaped = True
+        elif ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth -= 1
+        elif ch == "|" and depth == 0:
+            parts.append(pattern[start:i])
+            start = i + 1
+    return (*parts, pattern[start:])
+
+
 @functools.cache
-def _vocab_pattern() -> re.Pattern[str]:
-    groups = "|".join(f"(?P<{name}>{p})" for name, p in _VOCAB.items())
-    return re.compile(r"(?<!\w)(?:" + groups + ")")
+def _vocab_table() -> Table:
+    """The vocabularies as detect's concept table: counted by its fast scanner, each
+    vocabulary on its own (overlapping vocabularies both count a phrase)."""
+    return tuple((name, _alternatives(p)) for name, p in _VOCAB.items())
 
 
 @functools.cache
@@ -223,16 +244,14 @@ def features(facts: TextFacts, name: str) -> dict[str, float]:
     """The model's inputs, by name (see FEATURES)."""
     named = names_in(name)
     per100 = 100.0 / max(facts.words, 1)
-    counts = dict.fromkeys(_VOCAB, 0)
-    for m in _vocab_pattern().finditer(facts.folded):
-        counts[m.lastgroup or ""] += 1
+    counts = _concept_hits(facts.folded, _vocab_table())
     total = sum(facts.hits.values())
     f = {feat: float(t in named) for t, feat in _NAME_FEATURE.items()}
     f["privacy_breadth"] = len(facts.hits) / 16.0
     f["privacy_density"] = math.log1p(total * per100)
     f["cookie_share"] = facts.hits.get("cookies", 0) / max(total, 1)
     for v in ("cookie", "terms", "imprint", "processor", "rules", "subject"):
-        f[f"{v}_density"] = math.log1p(counts[v] * per100)
+        f[f"{v}_density"] = math.log1p(counts.get(v, 0) * per100)
     f["length"] = math.log10(max(facts.words, 1)) / 4.0
     return f
 
