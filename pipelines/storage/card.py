@@ -89,8 +89,9 @@ DATASET_MEANING: dict[str, dict[str, str]] = {
         "language": "language the text is written in, ISO 639-1, identified from the text "
         "(py3langid); the declared one when the text gives no clear answer",
         "word_count": "words in the text (whitespace-separated)",
-        "policy_score": "privacy-policy detector score, 0–1 (kept at ≥ the run's threshold)",
-        "policy_reason": "why the detector called the page a policy",
+        "policy_score": "privacy-policy detector score, 0–1 (what is stored is decided by "
+        "document_type)",
+        "policy_reason": "what the privacy-policy detector found in the page",
         "homepage_url": "homepage the policy link was found on; null when given or guessed",
         "discovered_by": "how the policy URL was found: explicit, homepage_link, common_path ...",
         "redirects": "URLs of the redirects followed to reach the policy, in order",
