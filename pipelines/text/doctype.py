@@ -108,7 +108,9 @@ _VOCAB: dict[str, str] = {
         r"|legal notice|mentions legales|impressum|aviso legal|managing director"
     ),
     "processor": (
-        r"processors?\b|sub-?processors?|sous-traitant|auftragsverarbeit"
+        # a processor as a party ("the Processor shall"), not "payment processors"
+        r"(?:the|each|a) processor\b|processor shall|sub-?processors?|sous-traitant"
+        r"|auftragsverarbeit"
         r"|customer (?:personal )?data"
         r"|standard contractual clauses|data processing (?:addendum|agreement|terms)"
         r"|on behalf of (?:the )?(?:customer|controller)"
