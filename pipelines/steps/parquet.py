@@ -401,6 +401,8 @@ class ParquetPipeline:
                 )
             )
             self.docs_per_snapshot[item.snapshot] += 1
+            # a page refused before this one (a legal hub) does not make the snapshot negative
+            self._negatives.get(policy["site"], {}).pop(item.snapshot, None)
             self.stats.inc_value("policyarchive/documents_stored")
             self.sites_with_docs.add(policy["site"])
             self._fetch(
