@@ -66,6 +66,14 @@ class LocalArchiveClient:
     def forget_site(self, site: str) -> None:
         pass  # nothing cached per site: SQLite answers
 
+    # the wayback spider names whose capture a page is; the warc spider then clears both
+    # (source "warc"; the record's file and offset are the provenance)
+    def archive_of(self, site: str, timestamp: str, url: str) -> str:
+        return "warc"
+
+    def capture_url(self, site: str, timestamp: str, url: str) -> str:
+        return url
+
     def drain(self) -> list[FetchRecord]:
         out, self.records = self.records, []
         return out
