@@ -18,6 +18,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:  # type: ignore[type-ar
     p = sub.add_parser(
         "candidates",
         help="privacy-policy URLs, one per domain, from Common Crawl's columnar index",
+        epilog="examples:\n"
+        "  policyarchive candidates --crawl CC-MAIN-2019-22 --index cc-index/table/cc-main \\\n"
+        "      --out candidates.txt [--sites sites.txt]\n"
+        "  policyarchive live --sites candidates.txt --out out/\n",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("--crawl", required=True, help="crawl id, e.g. CC-MAIN-2019-22")
     p.add_argument(

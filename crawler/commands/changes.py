@@ -22,7 +22,12 @@ EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
 def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # type: ignore[type-arg]
     p = sub.add_parser(
-        "changes", help="rebuild the changes and clause_changes datasets of an output directory"
+        "changes",
+        help="rebuild the changes and clause_changes datasets of an output directory",
+        epilog="examples:\n"
+        "  policyarchive changes output          # after a distributed run, or to start afresh\n"
+        "  python -c \"import pandas; print(pandas.read_parquet('output/changes'))\"\n",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("out", metavar="OUT", help="output directory of a crawl")
     console.add_flags(p)

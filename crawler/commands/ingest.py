@@ -28,7 +28,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     from crawler.cli import _common
 
     p = sub.add_parser(
-        "ingest", help="policies over time from local WARC, ARC or WACZ files (no server)"
+        "ingest",
+        help="policies over time from local WARC, ARC or WACZ files (no server)",
+        epilog="examples:\n"
+        "  policyarchive ingest crawl.wacz --out out/\n"
+        "  policyarchive ingest warcs/ --sites sites.txt --from 2005 --to 2014 --out out/\n",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("paths", nargs="+", metavar="PATH", help="archive files or folders of them")
     p.add_argument(

@@ -13,7 +13,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     from crawler.cli import _common
 
     p = sub.add_parser(
-        "reextract", help="re-extract stored documents from their WARC records (no network)"
+        "reextract",
+        help="re-extract stored documents from their WARC records (no network)",
+        epilog="examples:\n"
+        "  policyarchive wayback --sites s.txt --from 2005 --to 2014 --out out --warc-out w\n"
+        "  policyarchive reextract out           # later, with a newer extractor or model\n",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     p.add_argument("dir", metavar="OUT", help="output directory of earlier runs")
     _common(p, out=False, warc=False)  # OUT is the positional argument
