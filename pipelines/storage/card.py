@@ -250,9 +250,13 @@ def _languages(out: Path) -> list[str]:
 
 
 def _model_facts() -> dict[str, str]:
-    if not MODEL_FILE.exists():
+    from importlib import resources
+
+    # through importlib.resources: inside a zipped egg (Scrapyd) too
+    shipped = resources.files("pipelines") / "models" / MODEL_FILE.name
+    if not shipped.is_file():
         return {"file": "pipelines/models/opp115_clauses.npz (absent)"}
-    digest = hashlib.sha256(MODEL_FILE.read_bytes()).hexdigest()
+    digest = hashlib.sha256(shipped.read_bytes()).hexdigest()
     try:
         from pipelines.text.classify import FORMAT_VERSION
     except ImportError:  # keep the card writable without numpy

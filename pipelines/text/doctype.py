@@ -222,7 +222,11 @@ def _vocab_table() -> Table:
 
 @functools.cache
 def _model() -> dict[str, object]:
-    model: dict[str, object] = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
+    # through importlib.resources, so the model loads from a zipped egg too (Scrapyd)
+    from importlib import resources
+
+    text = (resources.files("pipelines") / "models" / MODEL_PATH.name).read_text("utf-8")
+    model: dict[str, object] = json.loads(text)
     if tuple(model["features"]) != FEATURES:  # type: ignore[arg-type]
         raise ValueError(f"{MODEL_PATH} was fitted on other features: retrain it")
     return model
