@@ -2,7 +2,9 @@
 
 * :class:`CcIndexServer`: Common Crawl's index host: ``/collinfo.json`` and, per crawl,
   ``/<crawl>-index?url=…&output=json`` answering NDJSON with every value a string, a 404
-  with a JSON ``message`` for no captures, a 400 for a page past the end.
+  with a JSON ``message`` for no captures, a 400 for a page past the end. Prefix queries
+  are paged as pywb's ZipNum index pages them (``page_size`` blocks of ``block_lines``
+  lines; no ``page=`` is page 0; ``showNumPages=true`` counts the pages).
 * :class:`RangeDataServer`: a data host with real HTTP Range support (``http.server``
   ignores Range), serving the crawls' WARC.gz files.
 * :class:`TimeMapServer`: an RFC 7089 archive: paged link-format TimeMaps written the
@@ -10,7 +12,8 @@
 
 Faults are switched on per path or per URL with :meth:`ArchiveHTTPServer.fault`:
 ``ignore_range`` (a 200 with the whole file), ``forbid`` (a 403 with a body), ``busy``
-(a 503 with ``Retry-After: 1``, once), ``gone`` (a 404 message for every query).
+(a 503 with ``Retry-After: 1``, once), ``overcount`` (``showNumPages`` counts one page
+more than there is, as when the index changes between two requests).
 """
 
 from __future__ import annotations
@@ -92,6 +95,8 @@ class ArchiveHTTPServer:
                 else:
                     if fault == "ignore_range":
                         headers.pop("range", None)
+                    if fault:
+                        headers["x-fault"] = fault
                     status, extra, body = owner.answer(self.path, headers)
                 self.send_response(status)
                 for k, v in extra:
@@ -181,12 +186,29 @@ def _index_lines(path: Path, name: str) -> Iterable[dict[str, str]]:
 
 
 class CcIndexServer(ArchiveHTTPServer):
-    """``/collinfo.json`` and each crawl's CDX API over the given index lines."""
+    """``/collinfo.json`` and each crawl's CDX API over the given index lines.
 
-    def __init__(self, index: dict[str, list[dict[str, str]]], with_dates: bool = True) -> None:
+    Paging follows pywb's ZipNum index (Common Crawl's): the crawl's sorted lines are cut
+    into blocks of ``block_lines`` (3000 at Common Crawl), a page is ``page_size`` blocks (5)
+    counted from the block holding the query's first line, ``from``/``to`` filter inside a
+    page (an emptied page is a 404), and a page past the last is a 400. Only prefix queries
+    are paged here: one URL's captures in one crawl fit in Common Crawl's first page, but
+    not in the tiny pages a test asks for.
+    """
+
+    def __init__(
+        self,
+        index: dict[str, list[dict[str, str]]],
+        with_dates: bool = True,
+        *,
+        block_lines: int = 3000,
+        page_size: int = 5,
+    ) -> None:
         super().__init__()
         self.index = index
         self.with_dates = with_dates  # newer collinfo.json copies carry from/to
+        self.block_lines = block_lines
+        self.page_size = page_size
 
     def answer(self, path: str, headers: dict[str, str]) -> Answer:
         parts = urlsplit(path)
@@ -209,18 +231,35 @@ class CcIndexServer(ArchiveHTTPServer):
         if crawl not in self.index:
             return 404, [], b"no such crawl"
         q = {k: v[0] for k, v in parse_qs(parts.query).items()}
-        if int(q.get("page", "0")) > 0:
-            return 400, [("Content-Type", "application/json")], b'{"message": "page past end"}'
         key = url_key(q.get("url", ""))
         lo, hi = q.get("from", "0"), q.get("to", "99999999999999")
-        prefix = q.get("matchType") == "prefix"
-        hits = [
-            x
-            for x in sorted(self.index[crawl], key=lambda x: (x["urlkey"], x["timestamp"]))
-            if (x["urlkey"].startswith(key) if prefix else x["urlkey"] == key)
-            and lo <= x["timestamp"][: len(lo)]
-            and x["timestamp"] <= hi
-        ][: int(q.get("limit", "100000"))]
+        lines = sorted(self.index[crawl], key=lambda x: (x["urlkey"], x["timestamp"]))
+        if q.get("matchType") == "prefix":
+            where = [i for i, x in enumerate(lines) if x["urlkey"].startswith(key)]
+            if where:
+                first = where[0] // self.block_lines
+                blocks = where[-1] // self.block_lines - first + 1
+                pages = (blocks - 1) // self.page_size + 1
+            else:
+                first, blocks, pages = 0, 0, 0
+            if q.get("showNumPages") == "true":
+                pages += pages > 0 and headers.get("x-fault") == "overcount"
+                info = {"pages": pages, "pageSize": self.page_size, "blocks": blocks}
+                return 200, [("Content-Type", "application/json")], json.dumps(info).encode()
+            page = int(q.get("page", "0"))
+            if pages and not 0 <= page < pages:
+                msg = {"message": f"Page {page} invalid: First Page is 0, Last Page is {pages - 1}"}
+                return 400, [("Content-Type", "application/json")], json.dumps(msg).encode()
+            start = (first + page * self.page_size) * self.block_lines
+            window = lines[start : start + self.page_size * self.block_lines]
+            candidates = [x for x in window if x["urlkey"].startswith(key)]
+        else:
+            if int(q.get("page", "0")) > 0:
+                msg = b'{"message": "page past end"}'
+                return 400, [("Content-Type", "application/json")], msg
+            candidates = [x for x in lines if x["urlkey"] == key]
+        hits = [x for x in candidates if lo <= x["timestamp"][: len(lo)] and x["timestamp"] <= hi]
+        hits = hits[: int(q.get("limit", "100000"))]
         if not hits:
             msg = {"message": f"No Captures found for: {q.get('url')}"}
             return 404, [("Content-Type", "application/json")], json.dumps(msg).encode()

@@ -8,6 +8,10 @@ Pure functions only; the async glue is in crawler/archive/sources.py.
 * The per-crawl CDX API answers ``?url=…&output=json`` with NDJSON whose every value is a
   string (``offset`` and ``length`` too); no capture is a 404 with a JSON ``message``; a
   page past the end is a 400.
+* The index is a ZipNum cluster (pywb): an answer is one *page* of ``pageSize`` blocks of
+  3000 lines, and a query without ``page=`` is page 0. ``showNumPages=true`` answers
+  ``{"pages": N, "pageSize": …, "blocks": …}`` for the same query, reading only the
+  secondary index. A host listing asks it first, then ``page=0…N-1`` (:func:`num_pages`).
 * A record is exactly ``length`` bytes at ``offset`` of ``filename`` on the data host, one
   gzip member holding one WARC (or, before 2013, ARC) record. Only a 206 whose range is the
   one asked for is read: a 200 (the whole file) or any other answer is refused unread.
@@ -160,14 +164,36 @@ def cdx_query(
     *,
     prefix: bool = False,
     limit: int | None = None,
+    page: int | None = None,
+    show_num_pages: bool = False,
 ) -> str:
-    """One crawl's index query for ``url`` (every URL under it with ``prefix``)."""
+    """One crawl's index query for ``url`` (every URL under it with ``prefix``); one
+    ``page`` of it, or (``show_num_pages``) how many pages it has."""
     params: dict[str, str | int] = {"url": url, "output": "json", "from": from_ts, "to": to_ts}
     if prefix:
         params["matchType"] = "prefix"
     if limit:
         params["limit"] = limit
+    if show_num_pages:
+        params["showNumPages"] = "true"
+    elif page is not None:
+        params["page"] = page
     return full_url(cdx_api, params)
+
+
+def num_pages(body: bytes) -> int | None:
+    """The page count of a ``showNumPages`` answer, or None when it is not one (an index
+    that ignores the parameter answers with captures instead)."""
+    try:
+        obj = json.loads(body.decode("utf-8", "replace"))
+    except json.JSONDecodeError:
+        return None
+    pages = obj.get("pages") if isinstance(obj, dict) else None
+    if isinstance(pages, str) and pages.isdigit():
+        pages = int(pages)
+    if isinstance(pages, bool) or not isinstance(pages, int) or pages < 0:
+        return None
+    return pages
 
 
 def no_captures_message(status: int, body: bytes) -> str | None:

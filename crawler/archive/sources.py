@@ -23,7 +23,7 @@ from urllib.parse import urljoin, urlsplit
 
 from waybackpy.cdx_snapshot import CDXSnapshot
 
-from crawler.archive.client import HOST_LISTING_ROWS, ArchiveClient, Download, Fetched
+from crawler.archive.client import ArchiveClient, Download, Fetched
 from crawler.archive.commoncrawl import (
     BAD_RECORD,
     DEFAULT_CC_DATA,
@@ -33,6 +33,7 @@ from crawler.archive.commoncrawl import (
     cdx_query,
     check_range,
     no_captures_message,
+    num_pages,
     parse_cc_cdx,
     parse_collinfo,
     range_header,
@@ -56,7 +57,10 @@ logger = logging.getLogger(__name__)
 
 IA_BASE = "https://web.archive.org"
 MAX_TIMEMAP_PAGES = 50
-HOST_ROWS = HOST_LISTING_ROWS  # one host's captures in one crawl, before we ask per URL
+# a host listing of more index pages than this, in one crawl, is not paged: the spider asks
+# about ~8 URLs per site and crawl (homepage, its privacy links, probed paths), so per-URL
+# queries cost less than 1 + N requests past it
+MAX_HOST_PAGES = 8
 # endpoint classes for the politeness middleware (rates in crawler/settings.py)
 CC_INDEX, CC_DATA, TIMEMAP, MEMENTO = "cc_index", "cc_data", "timemap", "memento"
 COLLINFO_UNAVAILABLE = "collinfo_unavailable"
@@ -135,10 +139,18 @@ class CommonCrawlClient(ArchiveClient):
         self._where.pop(site, None)
 
     async def list_host(self, site: str, homepage: str, from_ts: str, to_ts: str) -> None:
-        """One prefix query per crawl for the homepage's host (crawler/archive/listing.py).
+        """Every capture on the homepage's host, per crawl (crawler/archive/listing.py).
 
-        Used only when every crawl answered and none cut its answer short; otherwise each
-        URL is asked about on its own, as without a listing.
+        Common Crawl's index answers in pages and a query without ``page=`` is page 0 only,
+        so per crawl: ``showNumPages`` (1 request, reads only the secondary index), then
+        ``page=0…N-1``. That is 1 + N requests, the same as asking pages until the 400 past
+        the end, but a host absent from a crawl costs one request instead of two, and a
+        host of more than ``MAX_HOST_PAGES`` pages is not paged at all. A 400 on a page
+        (the index changed under us) ends the paging without an error.
+
+        Used only when every crawl answered; otherwise (an error, an index that does not
+        count pages, too many pages) each URL is asked about on its own, as without a
+        listing.
         """
         prefix = host_prefix(homepage)
         lo, hi = parse_ts14(from_ts), parse_ts14(to_ts)
@@ -146,11 +158,17 @@ class CommonCrawlClient(ArchiveClient):
         for crawl in await self.crawls(site):
             if not crawl.meets(lo, hi):
                 continue
-            q = cdx_query(crawl.cdx_api, prefix, from_ts, to_ts, prefix=True, limit=HOST_ROWS)
-            got = await self._index(site, prefix, q, crawl)
-            if got is None or len(got[0]) + got[1] >= HOST_ROWS:
-                return  # unreadable or cut short: per-URL queries it is
-            found += got[0]
+            pages = await self._num_pages(site, prefix, crawl, from_ts, to_ts)
+            if pages is None:
+                return  # unreadable or too big: per-URL queries it is
+            for page in range(pages):
+                q = cdx_query(crawl.cdx_api, prefix, from_ts, to_ts, prefix=True, page=page)
+                got = await self._index(site, prefix, q, crawl)
+                if got is None:
+                    return
+                found += got[0]
+                if got[2] == 400:  # past the end: the pages that exist are all read
+                    break
         where = self._where.setdefault(site, {})
         for cap in found:
             where[(cap.snapshot.timestamp, cap.snapshot.original)] = cap
@@ -159,10 +177,35 @@ class CommonCrawlClient(ArchiveClient):
         )
         self._listings[site] = (from_ts, to_ts, listing)
 
+    async def _num_pages(
+        self, site: str, prefix: str, crawl: Crawl, from_ts: str, to_ts: str
+    ) -> int | None:
+        """How many index pages the host's prefix query has in ``crawl``; None when the
+        index cannot tell or the host is too big to list."""
+        q = cdx_query(crawl.cdx_api, prefix, from_ts, to_ts, prefix=True, show_num_pages=True)
+        self.cdx_requests += 1
+        try:
+            resp = await self.download(self._request(q, CC_INDEX))
+        except Exception as exc:  # network failure after retries: record it, carry on
+            self._record(site, q, "cdx", failure_reason(exc), detail=failure_detail(exc))
+            return None
+        pages = num_pages(resp.body) if resp.status == 200 else None
+        text = resp.body[:300].decode("utf-8", "replace")
+        if pages is None:  # an error, or an index that does not count pages: not a failure
+            outcome = "ok" if resp.status == 200 else f"http_{resp.status}"
+            self._record(site, q, "cdx", outcome, status=resp.status, detail=text)
+            return None
+        self._record(site, q, "cdx", "ok", status=200, detail=text)
+        if pages > MAX_HOST_PAGES:
+            logger.info("%s: %d index pages in %s; asking per URL", prefix, pages, crawl.id)
+            return None
+        return pages
+
     async def _index(
         self, site: str, url: str, q: str, crawl: Crawl
-    ) -> tuple[list[CcCapture], int] | None:
-        """One index request: (captures, malformed lines), or None when it failed."""
+    ) -> tuple[list[CcCapture], int, int] | None:
+        """One index request: (captures, malformed lines, HTTP status), or None when it
+        failed. A 404 (no captures) or a 400 (page past the end) is no captures."""
         self.cdx_requests += 1
         try:
             resp = await self.download(self._request(q, CC_INDEX))
@@ -175,7 +218,7 @@ class CommonCrawlClient(ArchiveClient):
             nothing = no_captures_message(resp.status, resp.body)
             if nothing is not None:
                 self._record(site, q, "cdx", "ok", status=resp.status, detail=nothing[:300])
-                return [], 0
+                return [], 0, resp.status
             reason = f"http_{resp.status}"
             self.cdx_failures[url] = reason
             text = resp.body[:300].decode("utf-8", "replace")
@@ -186,7 +229,7 @@ class CommonCrawlClient(ArchiveClient):
         self._record(
             site, q, "cdx", "ok", status=200, detail=f"{len(caps)} captures, {bad} malformed"
         )
-        return caps, bad
+        return caps, bad, 200
 
     async def crawls(self, site: str) -> list[Crawl]:
         """The crawls to ask, read once from ``collinfo.json``."""
