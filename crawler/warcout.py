@@ -5,7 +5,9 @@ Two small Scrapy components, both off unless ``POLICYARCHIVE_WARC_OUT`` names a 
 * :class:`WarcOutMiddleware` (downloader, 580: inside HttpCompressionMiddleware, so bodies
   are decoded) writes each page response: for archive spiders the raw (``id_``) captures
   they replay — homepages, frames, policies, archived redirects — under their original URL
-  and capture time; for the live spider every page it fetches, with its request. Index
+  and capture time; for Common Crawl the WARC record read by range (request meta
+  ``warc_record``, set by crawler/archive/sources.py), unpacked and stored the same way;
+  for the live spider every page it fetches, with its request. Index
   queries, robots.txt and the archive's own hops between mementos are not pages and are
   not written. Writing is synchronous: one gzip member per record, a few milliseconds
   for a policy-sized page, next to the seconds a polite crawl waits between requests.
@@ -30,6 +32,7 @@ from scrapy.exceptions import NotConfigured
 from scrapy.http import Request, Response
 
 from crawler.archive.cdx import raw_capture_url, same_document
+from crawler.archive.commoncrawl import check_range, read_record
 from pipelines.history.periods import parse_ts14
 from pipelines.items import PolicyPage
 from pipelines.storage.warcwrite import Capture, WarcOut
@@ -96,6 +99,29 @@ def original_headers(headers: list[tuple[str, str]], base: str) -> list[tuple[st
     return out
 
 
+def record_capture(response: Response, where: dict[str, Any]) -> Capture | None:
+    """The capture in a range answer holding one WARC/ARC record (Common Crawl), or None
+    when the answer is not exactly that record (the client refuses it too)."""
+    crange = response.headers.get(b"Content-Range")
+    offset, length = int(where["offset"]), int(where["length"])
+    body = response.body
+    crange_text = crange.decode("latin-1") if crange else None
+    if check_range(response.status, crange_text, body, offset, length) is not None:
+        return None
+    try:
+        rec = read_record(body)
+    except ValueError:
+        return None
+    return Capture(
+        url=str(where["url"]),
+        captured_at=rec.date or parse_ts14(str(where["timestamp"])),
+        status=rec.status,
+        headers=list(rec.headers),
+        body=rec.body,
+        archive_url=str(where["archive_url"]),
+    )
+
+
 # sent by the wayback spider when it uses a capture without fetching it: its CDX digest
 # names a payload it already fetched (kwargs: rec, a CDXSnapshot; archive, the base URL)
 capture_reused = object()
@@ -145,6 +171,9 @@ class WarcOutMiddleware:
         url = response.url
         if not url.startswith(("http://", "https://")) or url.endswith("/robots.txt"):
             return None
+        where = request.meta.get("warc_record")
+        if where is not None:
+            return record_capture(response, where)
         spider = self.crawler.spider
         live = getattr(spider, "name", "") == "live"
         parts = None if live else replay_parts(url)
@@ -186,7 +215,7 @@ class WarcOutMiddleware:
             ip_address=str(response.ip_address) if response.ip_address else None,
         )
 
-    def reused(self, rec: Any, archive: str) -> None:
+    def reused(self, rec: Any, archive: str, archive_url: str | None = None) -> None:
         """A capture used through its digest: stored as a revisit of the payload we hold."""
         out = self._writer()
         at = parse_ts14(rec.timestamp)
@@ -194,7 +223,7 @@ class WarcOutMiddleware:
             return
         status = int(rec.statuscode) if rec.statuscode.isdigit() else 200
         headers = [("Content-Type", rec.mimetype)] if "/" in rec.mimetype else []
-        url = raw_capture_url(archive, rec.timestamp, rec.original)
+        url = archive_url or raw_capture_url(archive, rec.timestamp, rec.original)
         out.write_revisit(rec.original, at, rec.digest, status, headers, url)
         self.crawler.stats.inc_value("policyarchive/warc_out/records")
 

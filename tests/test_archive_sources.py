@@ -106,8 +106,12 @@ def test_common_crawl_finds_every_policy_by_range(
     assert set(policies.archive) == {"commoncrawl"}
     assert policies.archive_url.str.contains(r"/crawl-data/CC-MAIN-\d{4}-\d\d/.*#offset=\d+").all()
     assert idx.requests[0] == "/collinfo.json" and idx.requests.count("/collinfo.json") == 1
-    # per URL every crawl's index is asked; a host listing answers most of them
-    assert len(idx.requests) < 200
+    # per URL every crawl's index is asked; a host listing answers most of them: per host and
+    # crawl, a page count (showNumPages) and each page (one here), none for an absent host
+    counted = [p for p in idx.requests if "showNumPages=true" in p]
+    paged = [p for p in idx.requests if "&page=" in p]
+    assert counted and 0 < len(paged) <= len(counted)
+    assert len(idx.requests) < 250
     assert all(p.startswith("/crawl-data/") for p in data.requests)
 
 

@@ -79,7 +79,9 @@ class RawRecord:
     status: int
     content_type: str | None
     location: str | None
-    body: bytes
+    body: bytes  # decoded (chunking and content encoding undone)
+    headers: tuple[tuple[str, str], ...] = ()  # the HTTP headers as the site sent them
+    date: datetime | None = None  # the record's WARC-Date (ARC: its capture time)
 
 
 def crawl_dates(crawl_id: str) -> tuple[datetime, datetime] | None:
@@ -293,9 +295,11 @@ def read_record(data: bytes) -> RawRecord:
                 raise ValueError(f"a {rec.rec_type} record, not a response")
             http = rec.http_headers
             body = rec.content_stream().read()
+            date = _iso(rec.rec_headers.get_header("WARC-Date") or "")
             if http is None or rec.rec_type == "resource":
                 ctype = rec.rec_headers.get_header("Content-Type")
-                return RawRecord(200, ctype, None, body)
+                heads = (("Content-Type", ctype),) if ctype else ()
+                return RawRecord(200, ctype, None, body, heads, date)
             status_text = http.get_statuscode() or ""
             status = int(status_text) if status_text.isdigit() else 0
             if not 100 <= status <= 599:
@@ -305,6 +309,8 @@ def read_record(data: bytes) -> RawRecord:
                 http.get_header("Content-Type"),
                 http.get_header("Location"),
                 body,
+                tuple(http.headers),
+                date,
             )
     except ArchiveLoadFailed as exc:
         raise ValueError(f"not a WARC or ARC record: {exc}") from exc

@@ -312,6 +312,14 @@ class CommonCrawlClient(ArchiveClient):
             f"{self.data}/{cap.filename}",
             CC_DATA,
             retry_on_403=True,  # the CDN's 403 is its way of saying "slow down"
+            # for --warc-out (crawler/warcout.py): the range is a record of this capture
+            warc_record={
+                "url": url,
+                "timestamp": timestamp,
+                "offset": cap.offset,
+                "length": cap.length,
+                "archive_url": aurl,
+            },
         )
         req.headers["Range"] = range_header(cap.offset, cap.length)
         self.replay_requests += 1

@@ -311,7 +311,12 @@ class WaybackSpider(PolicySpider):
             return None
         if rec.digest != "-" and rec.digest in links_by_digest:
             # used without a fetch: --warc-out stores it as a revisit (crawler/warcout.py)
-            self.crawler.signals.send_catch_log(capture_reused, rec=rec, archive=self.args.archive)
+            self.crawler.signals.send_catch_log(
+                capture_reused,
+                rec=rec,
+                archive=self.args.archive,
+                archive_url=self.client.capture_url(entry.site, rec.timestamp, rec.original),
+            )
             return rec.original, links_by_digest[rec.digest]
         url, ts = rec.original, rec.timestamp
         for _ in range(MAX_REDIRECT_HOPS):
