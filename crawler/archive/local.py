@@ -112,15 +112,6 @@ class LocalArchiveClient:
     async def list_host(self, site: str, homepage: str, from_ts: str, to_ts: str) -> None:
         pass  # every lookup is a local index query already
 
-    def archive_of(self, site: str, timestamp: str, url: str) -> str | None:
-        return None  # a local collection is no archive the ``archive`` column names
-
-    def capture_url(self, site: str, timestamp: str, url: str) -> str | None:
-        """The record's locator (file and offset), as the spider's other clients give the
-        capture's archive URL."""
-        found = self.locate(url, timestamp)
-        return locator(*found) if found else None
-
     async def captures(
         self, site: str, url: str, from_ts: str, to_ts: str, *, statuses: str = "200"
     ) -> list[CDXSnapshot]:
