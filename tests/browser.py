@@ -114,7 +114,10 @@ async def _inspect(ws_url: str, page_url: str, timeout: float) -> PageCheck:
 
 def check_page(chromium: str, page: Path, timeout: float = 30.0) -> PageCheck:
     """Load ``page`` (a local file) in headless Chromium and report what rendered."""
-    with tempfile.TemporaryDirectory(prefix="policyarchive-chromium-") as tmp:
+    # Chromium's helper processes can still write to the profile as it is removed
+    with tempfile.TemporaryDirectory(
+        prefix="policyarchive-chromium-", ignore_cleanup_errors=True
+    ) as tmp:
         profile = Path(tmp)
         proc = subprocess.Popen(
             [
