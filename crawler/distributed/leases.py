@@ -23,6 +23,8 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from pipelines.storage.shared import run_prefix
+
 logger = logging.getLogger(__name__)
 
 # KEYS: queue, owner; ARGV: now_ms, ttl_ms, node, n → up to n sites leased to node
@@ -109,7 +111,7 @@ class SiteLeases:
         self.run = run
         self.node = node
         self.ttl_ms = int(ttl_s * 1000)
-        p = f"policyarchive:{run}:"
+        p = run_prefix(run)  # the same keys the Parquet step marks done (storage/shared.py)
         self.k_queue, self.k_owner, self.k_done = p + "queue", p + "owner", p + "done"
         self.k_loaded, self.k_total, self.k_nodes = p + "loaded", p + "total", p + "nodes"
         self._acquire = redis.register_script(_ACQUIRE)  # type: ignore[attr-defined]
