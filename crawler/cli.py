@@ -44,12 +44,13 @@ class UsageProblem(Exception):
     """A user mistake found before the crawl starts: one sentence, exit status 2."""
 
 
-def check_output_free(out: str | Path) -> None:
-    """Refuse at once when another run holds OUT/.lock (the writer takes it again later)."""
+def check_output_free(out: str | Path, distributed: bool = False) -> None:
+    """Refuse at once when another run holds OUT/.lock (the writer takes it again later);
+    the nodes of one distributed run share it."""
     from pipelines.steps.parquet import OutputLocked, lock_output
 
     try:
-        fd = lock_output(Path(out))
+        fd = lock_output(Path(out), shared=distributed)
     except OutputLocked as exc:
         raise UsageProblem(str(exc)) from None
     except (FileExistsError, NotADirectoryError):
@@ -125,7 +126,7 @@ def run_spider(
         parse_documents(settings.get("POLICYARCHIVE_DOCUMENTS"))
     except ValueError as exc:
         raise ConfigError(f"POLICYARCHIVE_DOCUMENTS: {exc}") from None
-    check_output_free(out)
+    check_output_free(out, distributed=bool(settings.get("POLICYARCHIVE_REDIS_URL")))
     run_id = new_run_id()
     log_path = Path(out) / "logs" / f"{run_id}.log"
     ui = ui or argparse.Namespace()
@@ -270,7 +271,7 @@ def cmd_wayback(a: argparse.Namespace) -> int:
     kw = {"sites": a.sites, "from": a.from_, "to": a.to, "every": a.every, "archive": a.archive}
     kw |= {"cc_index": a.cc_index, "cc_data": a.cc_data}  # Common Crawl mirrors (sources.py)
     args = WaybackArgs.from_kwargs(kw)  # raises with a message naming the bad argument
-    check_output_free(a.out)
+    check_output_free(a.out, distributed=bool(getattr(a, "redis", None)))
     for base in archive_bases(args):
         check_archive(base, a.reach_timeout)
     status, manifest = run_spider("wayback", a.out, kw, _overrides(a), a)

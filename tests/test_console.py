@@ -26,7 +26,7 @@ from crawler.console import (
     plain_line,
 )
 from crawler.middlewares import PolitenessMiddleware
-from pipelines.steps.parquet import lock_output
+from pipelines.steps.parquet import OutputLocked, lock_output
 from tests.crawl import ROOT
 from tests.test_politeness import POLICY
 
@@ -305,6 +305,32 @@ def test_a_second_run_on_the_same_output_names_the_first(tmp_path: Path) -> None
         f"policyarchive live: another policyarchive run (pid {os.getpid()}) is writing to "
         f"{out}; not starting a second one"
     )
+
+
+def test_nodes_of_a_distributed_run_share_the_output_and_keep_single_runs_out(
+    tmp_path: Path,
+) -> None:
+    """Two nodes start at the same moment (each checks the lock); a plain run must wait."""
+    out = tmp_path / "out"
+    a, b = lock_output(out, shared=True), lock_output(out, shared=True)
+    try:
+        sites = tmp_path / "sites.txt"
+        sites.write_text("alpha.example\n")
+        proc = cli("live", "--sites", str(sites), "--out", str(out))
+    finally:
+        os.close(a)
+        os.close(b)
+    assert proc.returncode == 2
+    assert proc.stderr.strip() == (
+        f"policyarchive live: a distributed policyarchive run (--redis) is writing to "
+        f"{out}; not starting a second one"
+    )
+    fd = lock_output(out)  # and a plain run keeps the nodes out
+    try:
+        with pytest.raises(OutputLocked, match=f"pid {os.getpid()}"):
+            lock_output(out, shared=True)
+    finally:
+        os.close(fd)
 
 
 def _silent_server() -> tuple[int, object]:

@@ -169,22 +169,34 @@ class OutputLocked(RuntimeError):
     """Another run holds ``<out>/.lock``."""
 
 
-def lock_output(out_dir: Path) -> int:
-    """Take the output directory's lock (held until the fd closes, even on kill -9)."""
+def lock_output(out_dir: Path, shared: bool = False) -> int:
+    """Take the output directory's lock (held until the fd closes, even on kill -9).
+
+    A single run holds it alone; the nodes of a distributed run share it (each one also
+    holds its own node's lock), so nodes start together but never beside a single run."""
     out_dir.mkdir(parents=True, exist_ok=True)
     fd = os.open(out_dir / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
     try:
-        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        fcntl.flock(fd, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
     except BlockingIOError:
-        holder = os.read(fd, 64).decode(errors="replace").strip() or "?"
+        holder = _lock_holder(fd)
         os.close(fd)
-        raise OutputLocked(
-            f"another policyarchive run (pid {holder}) is writing to {out_dir}; "
-            "not starting a second one"
-        ) from None
-    os.ftruncate(fd, 0)
-    os.write(fd, str(os.getpid()).encode())
+        raise OutputLocked(f"{holder} is writing to {out_dir}; not starting a second one") from None
+    if not shared:
+        os.ftruncate(fd, 0)
+        os.write(fd, str(os.getpid()).encode())
     return fd
+
+
+def _lock_holder(fd: int) -> str:
+    """Who holds a lock we could not take: a distributed run's nodes, or one run's pid."""
+    try:
+        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+    except BlockingIOError:
+        pid = os.read(fd, 64).decode(errors="replace").strip() or "?"
+        return f"another policyarchive run (pid {pid})"
+    fcntl.flock(fd, fcntl.LOCK_UN)
+    return "a distributed policyarchive run (--redis)"
 
 
 def page_fetch(
@@ -227,6 +239,7 @@ class ParquetPipeline:
         self._batch_sites: list[str] = []  # sites settled in this batch: done once committed
         self._unshared: list[tuple[CommitPayload, list[str]]] = []  # committed, not in Redis yet
         self.lock_fd: int | None = None
+        self.node_lock_fd: int | None = None
         self.started_at = datetime.now(UTC)
         self.outcomes: Counter[str] = Counter()
         self.docs_per_snapshot: Counter[str] = Counter()
@@ -268,7 +281,9 @@ class ParquetPipeline:
         self.shared = from_settings(self.crawler.settings)
         home = self.out_dir if self.shared is None else node_dir(self.out_dir, self.shared.node)
         try:
-            self.lock_fd = lock_output(home)
+            self.lock_fd = lock_output(self.out_dir, shared=self.shared is not None)
+            if self.shared is not None:
+                self.node_lock_fd = lock_output(home)
         except OutputLocked as exc:
             logger.error("%s", exc)
             raise CloseSpider("output_locked") from exc
@@ -642,9 +657,10 @@ class ParquetPipeline:
         self.state.run_finished(self.run_id, finished.isoformat(), status)
         self.state.close()
         self.state = None
-        if self.lock_fd is not None:
-            os.close(self.lock_fd)
-            self.lock_fd = None
+        for fd in (self.node_lock_fd, self.lock_fd):
+            if fd is not None:
+                os.close(fd)
+        self.lock_fd = self.node_lock_fd = None
         if self.shared is not None:
             self.shared.close()
             self.shared = None
