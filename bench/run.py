@@ -1,6 +1,6 @@
 """``make bench``: every throughput benchmark, side by side in one run, on the real pages.
 
-    .venv/bin/python bench/run.py [--quick] [--only docs,crawl,memory,wayback,classify,changes]
+    .venv/bin/python bench/run.py [--quick] [--only docs,crawl,...,changes,distributed]
 
 Writes bench/results.json (merging: other benchmarks keep their keys) and prints a table.
 Skips with a message when the real-world corpora (../shared/data or $POLICYARCHIVE_DATA)
@@ -30,7 +30,7 @@ logger = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results.json"
 MEMO = "bench.memo.process_page_memo"
-ALL = ("classify", "docs", "crawl", "memory", "wayback", "changes")
+ALL = ("classify", "docs", "crawl", "memory", "wayback", "changes", "distributed")
 
 
 def merge_results(values: dict[str, object]) -> None:
@@ -137,6 +137,18 @@ def main(argv: Sequence[str] | None = None) -> int:
         results["changes_versions_per_s"] = d["changes_versions_per_s"]
         notes["changes"] = d
 
+    if "distributed" in only:
+        sites = 300 if quick else 1000
+        print(f"bench: {sites} sites, one node vs two (shell, Scrapyd) ...", flush=True)
+        done = _py("bench/bench_distributed.py", "--sites", str(sites))
+        if done.returncode != 0:
+            print(done.stderr[-2000:], file=sys.stderr)
+            return 1
+        d = json.loads(done.stdout)
+        results["ratio_two_nodes_vs_one"] = d["ratio_two_nodes_vs_one"]
+        results["ratio_two_nodes_vs_one_scrapyd"] = d["ratio_two_nodes_vs_one_scrapyd"]
+        notes["distributed"] = d
+
     notes["seconds"] = round(time.monotonic() - began, 1)
     results["bench_notes"] = notes
     merge_results(results)
@@ -150,6 +162,8 @@ GOALS = {
     "wayback_requests_per_new_version": ("≤ 1.2", lambda v: v <= 1.2),
     # 10,000 versions in under a minute
     "changes_versions_per_s": ("≥ 167", lambda v: v >= 10_000 / 60),
+    "ratio_two_nodes_vs_one": ("≥ 1.7", lambda v: v >= 1.7),
+    "ratio_two_nodes_vs_one_scrapyd": ("≥ 1.7", lambda v: v >= 1.7),
 }
 
 
@@ -186,6 +200,9 @@ def print_table(r: dict[str, object]) -> None:
     if "wayback_requests_per_new_version" in r:
         v = r["wayback_requests_per_new_version"]
         add("wayback_requests_per_new_version", v, _goal("wayback_requests_per_new_version", v))
+    for key in ("ratio_two_nodes_vs_one", "ratio_two_nodes_vs_one_scrapyd"):
+        if key in r:
+            add(key, r[key], _goal(key, r[key]))
     width = max(len(k) for k, _, _ in rows)
     print()
     for k, v, g in rows:

@@ -140,7 +140,7 @@ POLICYARCHIVE_RUN_NAME = ""  # every node of one run uses the same name (--run)
 POLICYARCHIVE_NODE_ID = ""  # default: <hostname>-<pid>
 POLICYARCHIVE_NODE_SITES = 16  # sites one node holds at a time
 POLICYARCHIVE_LEASE_SECONDS = 120.0  # a node silent this long loses its sites to the others
-POLICYARCHIVE_NODE_POLL_SECONDS = 2.0  # how often an idle node looks for sites to take over
+POLICYARCHIVE_NODE_POLL_SECONDS = 0.5  # how often an idle node looks for sites to take over
 # nodes with the same client id share each archive's (and site's) rate limit and pauses:
 # give nodes behind different public addresses different ids
 POLICYARCHIVE_CLIENT_ID = "default"

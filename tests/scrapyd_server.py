@@ -7,6 +7,7 @@ with the Python it was started with, so the project's dependencies are those of 
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -42,8 +43,9 @@ def build_egg(dest: Path) -> Path:
 
 
 class ScrapydServer:
-    def __init__(self, max_proc: int = 2) -> None:
+    def __init__(self, max_proc: int = 2, cores: set[int] | None = None) -> None:
         self.port = free_port()
+        self.cores = cores  # CPU affinity, inherited by the jobs (a bench's one machine)
         self.dir = Path(tempfile.mkdtemp(prefix="pa-scrapyd-"))
         self.max_proc = max_proc
         self.proc: subprocess.Popen[bytes] | None = None
@@ -65,6 +67,8 @@ class ScrapydServer:
         self.proc = subprocess.Popen(
             [str(scrapyd)], cwd=self.dir, stdout=self.log, stderr=subprocess.STDOUT
         )
+        if self.cores is not None:
+            os.sched_setaffinity(self.proc.pid, self.cores)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:

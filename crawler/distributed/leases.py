@@ -43,8 +43,8 @@ _RENEW = """
 local n = 0
 local until_ms = tonumber(ARGV[1]) + tonumber(ARGV[2])
 for i = 4, #ARGV do
-  -- only sites this node is crawling: a queued request may have been lost with the node
-  -- that took it from the shared queue, and its lease must then run out
+  -- only sites this node is crawling: a queued request is lost with its node (kill -9),
+  -- and its lease must then run out
   if redis.call('HGET', KEYS[2], ARGV[i]) == ARGV[3] .. '|p'
      and redis.call('ZSCORE', KEYS[1], ARGV[i]) then
     redis.call('ZADD', KEYS[1], 'XX', until_ms, ARGV[i])
@@ -55,8 +55,8 @@ return n
 """
 
 # KEYS: queue, owner; ARGV: now_ms, ttl_ms, node, site → 1 when this node may crawl the site:
-# not done, and nobody else is crawling it under a live lease (a request queued by another
-# node is fine: with a shared scheduler any node may run it)
+# not done, and nobody else is crawling it under a live lease (a site another node leased
+# but has not started is fine to take)
 _CLAIM = """
 local score = redis.call('ZSCORE', KEYS[1], ARGV[4])
 if not score then return 0 end

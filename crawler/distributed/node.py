@@ -1,13 +1,16 @@
 """A node of a distributed run: which sites it takes, and the Scrapy settings it needs.
 
 Every node is started with the same sites file, output, Redis URL and run name. The first
-puts the sites in Redis; each node then leases a few at a time (``POLICYARCHIVE_NODE_SITES``),
-renews its leases while it works, and stops when every site of the run is done. Requests go
-through scrapy-redis's scheduler and duplicate filter, so any node may run a site's request;
-before crawling, a node claims the site (:meth:`SiteLeases.claim`), so two nodes never crawl
-one site at once. A site is done when its rows are committed
-(:class:`pipelines.storage.shared.SharedRecord`), never before: the sites of a node killed at
-any moment come back to the others when its leases run out.
+puts the sites in Redis: that set of leases is the run's shared frontier. Each node leases a
+few sites at a time (``POLICYARCHIVE_NODE_SITES``), renews its leases while it works, and
+stops when every site of the run is done. Requests go through scrapy-redis's scheduler (each
+node its own queue, kept in Redis) and duplicate filter. The queue is the node's own because a
+shared one let every node pop the sites another had just leased: the leasing node then waited
+on sites it no longer had, and two nodes were slower than one (measured with
+``bench/bench_distributed.py``). Before crawling, a node claims the site
+(:meth:`SiteLeases.claim`), so two nodes never crawl one site at once. A site is done when
+its rows are committed (:class:`pipelines.storage.shared.SharedRecord`), never before: the
+sites of a node killed at any moment come back to the others when its leases run out.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from scrapy.exceptions import UsageError
 from crawler.distributed.leases import SiteLeases
 from crawler.sites import SiteEntry
 from pipelines.steps.parquet import commit_requested, recover_requested, sites_committed
-from pipelines.storage.shared import client_options
+from pipelines.storage.shared import client_options, run_prefix
 
 if TYPE_CHECKING:
     from scrapy.crawler import Crawler
@@ -49,13 +52,14 @@ class DistributedAddon:
             node = f"{socket.gethostname()}-{os.getpid()}"
             priority = settings.getpriority("POLICYARCHIVE_NODE_ID") or "addon"
             settings.set("POLICYARCHIVE_NODE_ID", node, priority)
-        prefix = f"policyarchive:{run}:"
+        node = settings.get("POLICYARCHIVE_NODE_ID").replace("%", "%%")  # a %-format key
+        prefix = run_prefix(run)
         for key, value in {
             "SCHEDULER": "scrapy_redis.scheduler.Scheduler",
             "DUPEFILTER_CLASS": "scrapy_redis.dupefilter.RFPDupeFilter",
             "SCHEDULER_PERSIST": True,  # a node that stops does not empty the shared queue
             "SCHEDULER_IDLE_BEFORE_CLOSE": 0,
-            "SCHEDULER_QUEUE_KEY": prefix + "requests:%(spider)s",
+            "SCHEDULER_QUEUE_KEY": prefix + "requests:%(spider)s:" + node,
             "SCHEDULER_DUPEFILTER_KEY": prefix + "dupefilter:%(spider)s",
             "DUPEFILTER_KEY": prefix + "dupefilter:%(timestamp)s",
             "REDIS_URL": url,
@@ -153,11 +157,15 @@ class Node:
             stats.set_value("policyarchive/distributed/sites_total", progress.total)
             if progress.complete:
                 logger.info("run %s complete: %d sites done", self.run, progress.done)
+                await self._drop_request_queues()
                 break
-            if not self.working:
+            if not self.working and self.active:
                 # nothing to crawl here: commit what this node has settled (its sites are
-                # done only then), and wait for the others' leases to end or run out
+                # done only then) and look again at once: the run may be complete now
                 self.crawler.signals.send_catch_log(commit_requested)
+                if not self.active:
+                    continue
+            # wait for the others' leases to end or run out
             await self._wait_for_room()
         await self.close()
 
@@ -181,6 +189,16 @@ class Node:
         self._room.clear()
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._room.wait(), self.poll)
+
+    async def _drop_request_queues(self) -> None:
+        """Every site is done: what is left in any node's queue (a killed node's requests)
+        would only be refused by :meth:`claim`, so the run's queues go."""
+        try:
+            pattern = run_prefix(self.run) + "requests:*"
+            async for key in self.redis.scan_iter(match=pattern, count=100):
+                await self.redis.delete(key)
+        except Exception as exc:  # only tidiness is lost
+            logger.warning("run %s: could not remove old request queues: %s", self.run, exc)
 
     async def close(self) -> None:
         if self._renewer is not None:

@@ -131,10 +131,13 @@ class SharedRecord:
         """Finish or undo the pending commits of nodes silent for ``dead_after_s``."""
         from pipelines.storage.parquet import fsync_dir, sha256_file
 
+        pending = self.redis.hgetall(self.k_pending)
+        if not pending:  # the usual case, asked before every lease: one round trip
+            return 0, 0
         now_ms = int(time.time() * 1000)
         beats = {k.decode(): int(v) for k, v in self.redis.hgetall(self.k_nodes).items()}
         forward = back = 0
-        for commit_id, raw in self.redis.hgetall(self.k_pending).items():
+        for commit_id, raw in pending.items():
             record: dict[str, Any] = json.loads(raw)
             node = record["node"]
             if node == self.node or now_ms - beats.get(node, 0) < dead_after_s * 1000:
