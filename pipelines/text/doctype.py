@@ -346,11 +346,7 @@ def second_look(
     its sections, judged by the model on that section alone.
     """
     named = names_in(_fold(title or ""))
-    if (
-        PRIVACY_POLICY in named
-        and not named & {TERMS, COOKIE_POLICY}
-        and detection.is_policy
-    ):
+    if PRIVACY_POLICY in named and not named & {TERMS, COOKIE_POLICY} and detection.is_policy:
         return detection.score, (
             f"privacy_policy {detection.score:.2f}: titled a privacy policy, and the privacy "
             f"detector accepts the text ({detection.reason})"
