@@ -398,3 +398,59 @@ def test_unknown_document_kinds_are_refused(bad: str) -> None:
         parse_documents(bad)
     assert parse_documents(None) == ("privacy",)
     assert parse_documents("Cookies, privacy") == ("cookies", "privacy")
+
+
+def _demoted(text: str) -> str:
+    """A document as one section of a bigger page: its headings one level down."""
+    return "\n".join("#" + line if line.startswith("#") else line for line in text.splitlines())
+
+
+# A legal hub: terms first, then the whole privacy policy and the copyright policy on one page
+HUB = "\n\n".join(
+    [
+        "# Legal",
+        _demoted(TERMS_EN),
+        _demoted(TERMS_EN.replace("# Terms of Service", "# Archived Terms of Service")),
+        _demoted(PRIVACY_EN),
+        _demoted(AUP_EN.replace("# Acceptable Use Policy", "# Copyright Policy")),
+    ]
+)
+
+SECURITY_AND_ACCESSIBILITY = """When you visit Harbour's website we store the IP address from \
+which you access it, the date and time, the pages you visit and the browser you use. We use \
+this information to count visitors and to improve the site; we do not collect personal \
+information about you unless you choose to give it, for example by e-mail. We do not sell or \
+share the information with third parties, except where the law requires it. Cookies are used \
+only for the length of your visit.
+
+For site security, and to make sure the service stays available to everyone, we monitor \
+network traffic to find attempts to upload or change information or otherwise cause damage. \
+Unauthorized attempts are strictly prohibited and may be punishable by law.
+
+Unauthorized attempts to test for vulnerabilities, to probe the site or to get around its \
+security measures are prohibited and violate federal law; anyone who infringes these rules \
+may be reported to law enforcement. Report a vulnerability to our security team.
+
+We are committed to making our website accessible to people with disabilities, in line with \
+Section 508 of the Rehabilitation Act. Our accessibility guidelines follow the Web Content \
+Accessibility Guidelines 2.1. If you have trouble with the accessibility of any part of the \
+site, contact our webmaster and we will help you. Accessibility feedback is welcome.
+"""
+
+
+def test_a_legal_hub_holding_a_whole_privacy_policy_is_a_privacy_policy() -> None:
+    doc = classify_document(HUB, title="Legal | Lumen Books")
+    assert doc.document_type == "privacy_policy", doc.reason
+    assert "holds a privacy policy, section 'Privacy Policy'" in doc.reason
+    # terms that only point to the policy from a short section stay terms
+    pointer = TERMS_EN + "\n## Privacy Policy\nOur privacy policy explains how we use your data.\n"
+    assert classify_document(pointer, title="Terms of Service").document_type == "terms"
+
+
+def test_a_page_titled_privacy_beside_other_policies_is_a_privacy_policy() -> None:
+    title = "Privacy, Security, and Accessibility Policies"
+    doc = classify_document(SECURITY_AND_ACCESSIBILITY, title=title)
+    assert doc.document_type == "privacy_policy", doc.reason
+    # a title naming terms as well leaves the verdict to the model: terms stay terms
+    doc = classify_document(TERMS_EN, title="Google Terms of Service – Privacy & Terms")
+    assert doc.document_type == "terms", doc.reason

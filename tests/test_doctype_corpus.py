@@ -1,9 +1,9 @@
 """Document types on real pages, services held out (scripts/eval_detection.py).
 
 Floors: the goals of issue 15 for privacy_policy on held-out services (precision and
-recall >= 0.97). Recall on every real policy measured 0.974 held out (0.981 with the shipped
-model); the pages it misses are named here and explained in docs/detection.md, so a new
-miss fails this test.
+recall >= 0.97) and on every real policy (recall >= 0.99, measured 0.994 held out). The one
+page it misses (its saved HTML holds only a cookie banner) is named here and explained in
+docs/detection.md, so a new miss fails this test.
 """
 
 from __future__ import annotations
@@ -19,12 +19,10 @@ ROOT = Path(__file__).resolve().parent.parent
 
 PRECISION_FLOOR = 0.97
 RECALL_FLOOR = 0.97
+RECALL_ALL_FLOOR = 0.99  # every page is a real policy or a hard negative: recall is over all
 # real policies missed held out, each explained in docs/detection.md
 EXPLAINED_MISSES = {
-    "demo-snapshots/Buffer__Privacy_Policy__2026-08-22_a91ffa3d.html",
     "genai-eu-snapshots/Llama_API__Privacy_Policy_docs-trust-data-commitments__2026-07-09_f0459b43.html",
-    "opp115/523_www.usa.gov.html",
-    "opp115/745_www.eatchicken.com.html",
 }
 
 pytestmark = pytest.mark.corpus
@@ -48,6 +46,6 @@ def test_privacy_policies_held_out_by_service(shared_data: Path, tmp_path: Path)
     precision, recall = result.precision_recall()
     print(ev.format_matrix(result))
     assert precision >= PRECISION_FLOOR, [p.key for p, _ in result.false_positives()]
-    assert recall >= RECALL_FLOOR
+    assert recall >= max(RECALL_FLOOR, RECALL_ALL_FLOOR)
     missed = {p.key for p, _, _ in result.misses()}
     assert missed <= EXPLAINED_MISSES, missed - EXPLAINED_MISSES

@@ -16,6 +16,13 @@ Two stages, both readable:
    services held out. The vocabularies cover English, French, German, Spanish, Italian,
    Dutch, Portuguese, Swedish, Danish and Polish.
 
+3. A second look at pages the model takes for something else (:func:`second_look`): a page
+   that is a privacy policy *and* something else is a privacy policy. It is one when its
+   title names a privacy policy (and no terms or cookie policy) and the privacy detector
+   accepts its text, or when it holds a section headed as a privacy policy that the model,
+   judging that section alone, takes for one (a legal hub: terms, privacy, copyright on
+   one page).
+
 The URL and the link text that led to a page are optional *hints*: they can add a little to
 the type they name, never stand in for the content (the gates and the model see the text).
 """
@@ -180,6 +187,17 @@ _LABELS = {  # how a reason names a feature
     "length": "length",
 }
 _HEADING = re.compile(r"^\s*(?:#{1,6}\s*|\*\*)(.+?)\**\s*$", re.M)
+# markdown headings with their level ("## ## Privacy Policy" is a level-2 heading)
+_LEVELED_HEADING = re.compile(r"^(#{1,6})[ \t]*(?:#+[ \t]*)?(.+?)[ \t#]*$", re.M)
+# a heading that names a privacy policy (folded), in the ten languages
+_POLICY_HEADING = re.compile(
+    r"privacy (?:policy|notice|statement)|datenschutz(?:erklarung|hinweise|richtlinie)"
+    r"|politique de (?:confidentialite|protection des donnees)|politica de privacidad"
+    r"|aviso de privacidad|informativa (?:sulla privacy|privacy|sul trattamento)"
+    r"|privacyverklaring|privacybeleid|integritetspolicy|polityka prywatnosci"
+    r"|privatlivspolitik|persondatapolitik|politica de privacidade|aviso de privacidade"
+)
+SECTION_MAX_HEADING_WORDS = 10
 
 
 @dataclass(frozen=True)
@@ -309,7 +327,57 @@ def classify_document(
     if gate:
         return DocumentType(NOT_LEGAL, 1.0, f"not_legal: {gate}", detection)
     best, prob, reason = predict(f, _model(), _hinted(hints))
+    if best != PRIVACY_POLICY:
+        also = second_look(text, title, detection, _model())
+        if also is not None:
+            score, why = also
+            return DocumentType(PRIVACY_POLICY, score, f"{why} (model: {reason})", detection)
     return DocumentType(best, prob, reason, detection)
+
+
+def second_look(
+    text: str, title: str | None, detection: Detection, model: dict[str, object]
+) -> tuple[float, str] | None:
+    """(score, reason) when a page the model takes for another type is a privacy policy too.
+
+    Two kinds of page are both: one whose title names a privacy policy beside something
+    else ("Privacy Policy and Disclaimer", "Privacy, Security, and Accessibility Policies"),
+    judged by the privacy detector; and a legal hub holding a whole privacy policy as one of
+    its sections, judged by the model on that section alone.
+    """
+    named = names_in(_fold(title or ""))
+    if PRIVACY_POLICY in named and not named & {TERMS, COOKIE_POLICY} and detection.is_policy:
+        return detection.score, (
+            f"privacy_policy {detection.score:.2f}: titled a privacy policy, and the privacy "
+            f"detector accepts the text ({detection.reason})"
+        )
+    for heading, section in policy_sections(text):
+        facts = text_facts(section, heading)
+        f = features(facts, page_name(section, heading))
+        if _not_legal(facts, f):
+            continue
+        best, prob, _ = predict(f, model)
+        if best == PRIVACY_POLICY:
+            return prob, (
+                f"privacy_policy {prob:.2f}: holds a privacy policy, section "
+                f"{heading[:60]!r} ({facts.words} words, privacy concepts {len(facts.hits)}/16)"
+            )
+    return None
+
+
+def policy_sections(text: str) -> list[tuple[str, str]]:
+    """(heading, section) for each markdown heading that names a privacy policy; a section
+    runs to the next heading of its level or above."""
+    heads = [(m.start(), len(m[1]), m[2]) for m in _LEVELED_HEADING.finditer(text)]
+    found = []
+    for i, (start, level, heading) in enumerate(heads):
+        if len(heading.split()) > SECTION_MAX_HEADING_WORDS:
+            continue
+        if not _POLICY_HEADING.search(_fold(heading)):
+            continue
+        end = next((s for s, lv, _ in heads[i + 1 :] if lv <= level), len(text))
+        found.append((heading, text[start:end]))
+    return found
 
 
 def predict(
