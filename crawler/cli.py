@@ -47,7 +47,7 @@ class UsageProblem(Exception):
 def check_output_free(out: str | Path, distributed: bool = False) -> None:
     """Refuse at once when another run holds OUT/.lock (the writer takes it again later);
     the nodes of one distributed run share it."""
-    from pipelines.steps.parquet import OutputLocked, lock_output
+    from pipelines.storage.lock import OutputLocked, lock_output
 
     try:
         fd = lock_output(Path(out), shared=distributed)

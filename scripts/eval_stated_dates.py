@@ -1,7 +1,7 @@
 """Measure ``stated_date`` against hand labels: exact-match rate and invented-date rate.
 
     POLICYARCHIVE_DATA=/path/to/shared/data .venv/bin/python scripts/eval_stated_dates.py \
-        [--split dev|heldout|all] [--json PATH]
+        [--split dev|heldout|all] [--json PATH] [--ota-versions GIT_DIR]
 
 Labels: tests/fixtures/stated_dates.csv (file under the data folder, capture date, split,
 expected date or empty when the text states none, kind, note; ``SKIP`` rows are not
@@ -12,6 +12,13 @@ scored). Each page is extracted with pipelines/text/extract.py, as the crawl doe
 * invented: share of pages that state none where a date was found anyway;
 * kind: share of exact matches whose kind matches the label too.
 Every miss is printed with what was found and the text it was read from.
+
+``--ota-versions GIT_DIR`` also scores fresh samples, each labelled blind before the finder
+was run on it: privacy policies of Open Terms Archive's public ``contrib-versions``
+repository (a clone or bare mirror; labels in tests/fixtures/stated_dates_ota_versions*.csv).
+Those texts are Open Terms Archive's own markdown of each page, read at the repository's
+HEAD; the capture date is the date of the file's last commit; the language is detected from
+the text.
 """
 
 from __future__ import annotations
@@ -24,6 +31,7 @@ import sys
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:  # run as a script from anywhere
@@ -35,6 +43,12 @@ from pipelines.text.stated_date import find_stated_date  # noqa: E402
 
 logger = logging.getLogger(__name__)
 LABELS = ROOT / "tests" / "fixtures" / "stated_dates.csv"
+# fresh samples, each labelled blind and run once before any fix it led to
+OTA_SAMPLES = {
+    "ota_versions": ROOT / "tests" / "fixtures" / "stated_dates_ota_versions.csv",
+    "ota_versions_2": ROOT / "tests" / "fixtures" / "stated_dates_ota_versions_2.csv",
+    "ota_versions_3": ROOT / "tests" / "fixtures" / "stated_dates_ota_versions_3.csv",
+}
 
 
 @dataclass
@@ -73,37 +87,66 @@ def evaluate(data: Path, rows: list[dict[str, str]], split: str) -> Result:
             logger.warning("%s: %s", row["file"], exc)
             continue
         found = find_stated_date(ex.text, date.fromisoformat(row["captured_at"]), ex.language)
-        got = found.date.isoformat() if found else ""
-        miss = {
-            "file": row["file"],
-            "expected": row["expected"],
-            "kind": row["kind"],
-            "found": got,
-            "found_kind": found.kind if found else "",
-            "span": found.span if found else "",
-        }
-        if row["expected"]:
-            res.stated += 1
-            if got == row["expected"]:
-                res.exact += 1
-                res.kind_ok += found is not None and found.kind == row["kind"]
-                if found is not None and found.kind != row["kind"]:
-                    miss["note"] = "kind differs"
-                    res.misses.append(miss)
-            else:
-                res.misses.append(miss)
-        else:
-            res.unstated += 1
-            if found:
-                res.invented += 1
-                res.misses.append(miss)
+        _score(res, row, found, report_kind=True)
     return res
+
+
+def evaluate_ota_versions(repo: Path, name: str = "ota_versions") -> Result:
+    """A fresh sample: texts from a contrib-versions git directory (see the module doc)."""
+    import subprocess
+
+    from pipelines.text.language import detect_language
+
+    res = Result(name)
+    with OTA_SAMPLES[name].open(newline="", encoding="utf-8") as fh:
+        rows = [r for r in csv.DictReader(fh) if r["expected"] != "SKIP"]
+    for row in rows:
+        text = subprocess.run(
+            ["git", "-C", str(repo), "show", f"HEAD:{row['file']}"],
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
+        found = find_stated_date(
+            text, date.fromisoformat(row["captured_at"]), detect_language(text)
+        )
+        _score(res, row, found)
+    return res
+
+
+def _score(res: Result, row: dict[str, str], found: Any, report_kind: bool = False) -> None:
+    """Count one page; a miss (or, with ``report_kind``, a kind that differs) is kept."""
+    got = found.date.isoformat() if found else ""
+    kind = found.kind if found else ""
+    miss = {
+        "file": row["file"],
+        "expected": row["expected"],
+        "kind": row["kind"],
+        "found": got,
+        "found_kind": kind,
+        "span": found.span if found else "",
+    }
+    if row["expected"]:
+        res.stated += 1
+        if got == row["expected"]:
+            res.exact += 1
+            res.kind_ok += kind == row["kind"]
+            if report_kind and kind != row["kind"]:
+                res.misses.append(miss | {"note": "kind differs"})
+        else:
+            res.misses.append(miss)
+    else:
+        res.unstated += 1
+        if found:
+            res.invented += 1
+            res.misses.append(miss)
 
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--split", default="all", choices=["dev", "heldout", "all"])
     ap.add_argument("--json", type=Path, help="also write the numbers here")
+    ap.add_argument("--ota-versions", type=Path, help="a contrib-versions git directory")
     args = ap.parse_args(argv)
     logging.basicConfig(level=logging.WARNING)
     logging.getLogger("trafilatura").setLevel(logging.ERROR)  # its link warnings drown ours
@@ -114,8 +157,11 @@ def main(argv: list[str] | None = None) -> int:
     rows = load_labels()
     splits = ["dev", "heldout"] if args.split == "all" else [args.split]
     out = {}
-    for split in splits:
-        res = evaluate(data, rows, split)
+    results = [evaluate(data, rows, split) for split in splits]
+    if args.ota_versions:
+        results += [evaluate_ota_versions(args.ota_versions, name) for name in OTA_SAMPLES]
+    for res in results:
+        split = res.split
         print(
             f"{split}: exact {res.exact}/{res.stated} = {res.exact_rate:.1%}  "
             f"invented {res.invented}/{res.unstated} = {res.invented_rate:.1%}  "

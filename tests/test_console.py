@@ -26,7 +26,7 @@ from crawler.console import (
     plain_line,
 )
 from crawler.middlewares import PolitenessMiddleware
-from pipelines.steps.parquet import OutputLocked, lock_output
+from pipelines.storage.lock import OutputLocked, lock_output
 from tests.crawl import ROOT
 from tests.test_politeness import POLICY
 

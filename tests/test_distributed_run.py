@@ -208,3 +208,43 @@ def test_nodes_share_one_rate_limit_per_host(tmp_path: Path) -> None:
     assert times[-1] - times[0] >= 19, [round(t - times[0], 2) for t in times]
     runs = [json.loads(p.read_text()) for p in (tmp_path / "out" / "runs").glob("*.json")]
     assert sorted(m["counts"]["rows"].get("policies", 0) > 0 for m in runs) == [True, True]
+
+
+def test_later_runs_of_any_name_store_nothing_twice(
+    farm: tuple[LiveSiteServer, Path], tmp_path: Path
+) -> None:
+    """A weekly distributed job runs under a new name each week; a single-node run may
+    follow on the same output: what any earlier run stored is stored once."""
+    _, all_sites = farm
+    sites = tmp_path / "sites.txt"
+    sites.write_text("".join(all_sites.read_text().splitlines(keepends=True)[:60]))
+    out = tmp_path / "out"
+    with RedisServer() as srv:
+        a = node(sites, out, redis_url=srv.url, run="week1")
+        b = node(sites, out, redis_url=srv.url, run="week1")
+        for code, log in (finish(a), finish(b)):
+            assert code == 0, log[-3000:]
+        first = rows(out)
+        assert len(first["policies"]) == 60
+        # the nodes' records joined the output's when they ended
+        assert not list((out / "nodes").glob("*/state.sqlite"))
+        code, log = finish(node(sites, out, redis_url=srv.url, run="week2"))
+        assert code == 0, log[-3000:]
+    code, log = finish(node(sites, out))  # and a plain run after them
+    assert code == 0, log[-3000:]
+    got = rows(out)
+    for ds in ("policies", "clauses"):
+        assert len(got[ds]) == len(first[ds]), f"{ds}: stored again by a later run"
+    new = got["fetches"][
+        ~identity(got["fetches"], "fetches").isin(identity(first["fetches"], "fetches"))
+    ]
+    assert set(new.outcome) == {"already_stored"}, new[["url", "outcome"]].head()
+    status = subprocess.run(
+        [sys.executable, "-m", "crawler.cli", "status", str(out)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, PYTHONPATH=str(ROOT)),
+    )
+    assert status.returncode == 0, status.stderr
+    assert "documents: 60 from 60 sites" in status.stdout, status.stdout

@@ -44,6 +44,26 @@ CASES: list[tuple[str, str | None, str | None, str | None]] = [
         "updated",
     ),
     ("Last updated and effective as of April 28, 2014", "en", "2014-04-28", "updated"),
+    # formats of the fresh Open Terms Archive sample (docs/stated_dates.md)
+    ("Last revised and updated 01/15/2025. To review a changelog", "en", "2025-01-15", "revised"),
+    ("Last Updated: Nov, 24 2022", "en", "2022-11-24", "updated"),
+    ("Last revised APRIL-2024", "en", "2024-04-01", "revised"),
+    ("Last updated: 2026.08.07", "en", "2026-08-07", "updated"),
+    ("Dated: January 22, 2026", "en", "2026-01-22", "updated"),
+    (
+        "Updated September/11, 2025 by ASUS Personal Data Protection Committee",
+        "en",
+        "2025-09-11",
+        "updated",
+    ),
+    ("the Regulation (EU) 2016/679 of the Council dated 27 April 2016 on data", "en", None, None),
+    (
+        "[Terms](https://x.example/terms)\n\nOur Data Protection Notice\n"
+        "---------------------------\n\n21 April 2026\n\nThis notice may be updated.",
+        "en",
+        "2026-04-21",
+        "updated",
+    ),
     (
         "This Policy was created on 1 January 2020.\nDate created: 2 January 2020",
         "en",

@@ -38,7 +38,7 @@ def add_parser(sub: argparse._SubParsersAction) -> argparse.ArgumentParser:  # t
 def run(args: argparse.Namespace) -> int:
     # imported here: `policyarchive --help` should not load pyarrow and Scrapy
     from pipelines.history.maintain import rebuild_changes
-    from pipelines.steps.parquet import OutputLocked, lock_output
+    from pipelines.storage.lock import OutputLocked, lock_output
 
     out = Path(args.out)
     if not (out / "policies").is_dir():

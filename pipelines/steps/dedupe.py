@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 from pipelines.items import PolicyPage
 from pipelines.process import make_policy_id
 from pipelines.steps.drops import Refused
-from pipelines.storage.shared import from_settings, node_dir
+from pipelines.storage.shared import from_settings
 from pipelines.storage.state import StateStore
 
 if TYPE_CHECKING:
@@ -24,9 +24,8 @@ class DedupePipeline:
         out = Path(crawler.settings.get("OUTPUT_DIR"))
         # a distributed run: stored by any node (Redis), this node's record beside its parts
         self.shared = from_settings(crawler.settings)
-        if self.shared is not None:
-            out = node_dir(out, self.shared.node)
-            out.mkdir(parents=True, exist_ok=True)
+        # the output's record: everything earlier runs stored (nodes' records are folded
+        # into it when they end); in a distributed run the run's own documents are in Redis
         self.state = StateStore(out / "state.sqlite")
         self.seen: set[str] = set()  # within this run, before anything is committed
 

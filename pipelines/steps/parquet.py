@@ -17,12 +17,12 @@ One run at a time per output directory: ``<out>/.lock`` is held for the whole ru
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import logging
 import os
 import platform
+import shutil
 import signal
 import sys
 import tempfile
@@ -39,6 +39,8 @@ from scrapy.exceptions import CloseSpider
 from pipelines.items import Document, FetchRecord, PolicyPage
 from pipelines.process import release_free_memory
 from pipelines.steps.drops import Refused
+from pipelines.storage.fold import fold_finished_nodes, fold_node
+from pipelines.storage.lock import OutputLocked, lock_output
 from pipelines.storage.parquet import (
     TMP_PREFIX,
     DatasetWriter,
@@ -165,40 +167,6 @@ commit_requested = object()
 recover_requested = object()
 
 
-class OutputLocked(RuntimeError):
-    """Another run holds ``<out>/.lock``."""
-
-
-def lock_output(out_dir: Path, shared: bool = False) -> int:
-    """Take the output directory's lock (held until the fd closes, even on kill -9).
-
-    A single run holds it alone; the nodes of a distributed run share it (each one also
-    holds its own node's lock), so nodes start together but never beside a single run."""
-    out_dir.mkdir(parents=True, exist_ok=True)
-    fd = os.open(out_dir / ".lock", os.O_RDWR | os.O_CREAT, 0o644)
-    try:
-        fcntl.flock(fd, (fcntl.LOCK_SH if shared else fcntl.LOCK_EX) | fcntl.LOCK_NB)
-    except BlockingIOError:
-        holder = _lock_holder(fd)
-        os.close(fd)
-        raise OutputLocked(f"{holder} is writing to {out_dir}; not starting a second one") from None
-    if not shared:
-        os.ftruncate(fd, 0)
-        os.write(fd, str(os.getpid()).encode())
-    return fd
-
-
-def _lock_holder(fd: int) -> str:
-    """Who holds a lock we could not take: a distributed run's nodes, or one run's pid."""
-    try:
-        fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
-    except BlockingIOError:
-        pid = os.read(fd, 64).decode(errors="replace").strip() or "?"
-        return f"another policyarchive run (pid {pid})"
-    fcntl.flock(fd, fcntl.LOCK_UN)
-    return "a distributed policyarchive run (--redis)"
-
-
 def page_fetch(
     page: PolicyPage, outcome: str, detail: str = "", document_type: str | None = None
 ) -> FetchRecord:
@@ -232,6 +200,7 @@ class ParquetPipeline:
         self.kill_at = str(s.get("POLICYARCHIVE_FAULT_KILL_AT") or "")
         self.writer: DatasetWriter | None = None
         self.state: StateStore | None = None
+        self.prior: StateStore | None = None  # the output's record (the state, single-node)
         # a distributed run (--redis): what is stored is shared through Redis, and this
         # node's lock and SQLite record live in <out>/nodes/<node>/
         self.shared: SharedRecord | None = None
@@ -289,6 +258,12 @@ class ParquetPipeline:
             raise CloseSpider("output_locked") from exc
         self.state = StateStore(home / "state.sqlite")
         forward, back = recover(self.out_dir, self.state)
+        # the output's own record: in a distributed run, what earlier runs (of any name)
+        # stored; finished and killed nodes' records are folded into it first
+        self.prior = (
+            self.state if self.shared is None else StateStore(self.out_dir / "state.sqlite")
+        )
+        fold_finished_nodes(self.out_dir, self.prior)
         if self.shared is not None:
             self.shared.heartbeat()
             f2, b2 = self.shared.recover_dead(self.out_dir, 0.9 * self.lease_seconds)
@@ -381,6 +356,7 @@ class ParquetPipeline:
         if (
             key in self.written_keys
             or self.state.outcome_known(key)
+            or (self.shared is not None and self.prior.outcome_known(key))
             or (self.shared is not None and self.shared.outcome_known(key))
         ):
             self.unchanged += 1
@@ -657,6 +633,13 @@ class ParquetPipeline:
         self.state.run_finished(self.run_id, finished.isoformat(), status)
         self.state.close()
         self.state = None
+        if self.shared is not None and self.prior is not None:
+            # this node is done: its record joins the output's, for later runs and `status`
+            home = node_dir(self.out_dir, self.shared.node)
+            fold_node(self.out_dir, home, self.prior)
+            self.prior.close()
+            shutil.rmtree(home, ignore_errors=True)
+        self.prior = None
         for fd in (self.node_lock_fd, self.lock_fd):
             if fd is not None:
                 os.close(fd)

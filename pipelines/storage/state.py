@@ -30,6 +30,7 @@ import json
 import logging
 import os
 import sqlite3
+import time
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -201,17 +202,34 @@ class StateStore:
         self.path.parent.mkdir(parents=True, exist_ok=True)
         # autocommit off; each write is its own short transaction
         self._db = sqlite3.connect(self.path, timeout=30)
-        self._db.execute("PRAGMA journal_mode=WAL")
+        self._wal()
         self._db.execute("PRAGMA synchronous=FULL")  # a commit survives power loss
         self._db.executescript(_SCHEMA)
         have = {row[1] for row in self._db.execute("PRAGMA table_info(stored)")}
         for col, typ in _STORED_EXTRA.items():
             if col not in have:
-                self._db.execute(f"ALTER TABLE stored ADD COLUMN {col} {typ}")
+                try:
+                    self._db.execute(f"ALTER TABLE stored ADD COLUMN {col} {typ}")
+                except sqlite3.OperationalError as exc:
+                    if "duplicate column" not in str(exc):  # another node added it first
+                        raise
         self._db.execute(
             "CREATE INDEX IF NOT EXISTS stored_by_snapshot ON stored (source, site, snapshot)"
         )
         self._db.commit()
+
+    def _wal(self, wait_s: float = 30.0) -> None:
+        """Switch to WAL. Two nodes of a distributed run may open the output's record at
+        the same moment; the switch does not wait for a lock the way other statements do."""
+        deadline = time.monotonic() + wait_s
+        while True:
+            try:
+                self._db.execute("PRAGMA journal_mode=WAL")
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.05)
 
     # -- documents ----------------------------------------------------------------------
     def is_stored(self, policy_id: str) -> bool:
@@ -378,6 +396,29 @@ class StateStore:
         return self._db.execute(
             "SELECT run_id, started_at FROM runs WHERE status = 'running' ORDER BY started_at"
         ).fetchall()
+
+    def has_runs(self) -> bool:
+        return self._db.execute("SELECT 1 FROM runs LIMIT 1").fetchone() is not None
+
+    def absorb(self, other: Path) -> None:
+        """Copy another record's documents, outcomes, settled snapshots, files and runs into
+        this one (what is here already wins); ``other`` has no pending commit left."""
+        self._db.execute("ATTACH DATABASE ? AS other", (str(other),))
+        try:
+            with self._db:
+                for table in ("stored", "outcomes", "settled", "files", "runs"):
+                    theirs = {r[1] for r in self._db.execute(f"PRAGMA other.table_info({table})")}
+                    cols = ", ".join(
+                        r[1]
+                        for r in self._db.execute(f"PRAGMA main.table_info({table})")
+                        if r[1] in theirs
+                    )
+                    self._db.execute(
+                        f"INSERT OR IGNORE INTO main.{table} ({cols}) "
+                        f"SELECT {cols} FROM other.{table}"
+                    )
+        finally:
+            self._db.execute("DETACH DATABASE other")
 
     def close(self) -> None:
         self._db.close()

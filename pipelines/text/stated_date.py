@@ -78,12 +78,12 @@ _WEEKDAY = (
 )
 # tried in this order at the position after a cue and its connecting words
 _DATE_FORMS = [
-    # 2024-08-29
-    re.compile(r"(?P<y>(?:19|20)\d\d)-(?P<m>[01]?\d)-(?P<d>[0-3]?\d)(?!\d)"),
+    # 2024-08-29, 2026.08.07, 2026/08/07
+    re.compile(r"(?P<y>(?:19|20)\d\d)(?P<isep>[-./])(?P<m>[01]?\d)(?P=isep)(?P<d>[0-3]?\d)(?!\d)"),
     # 01.03.2020, 3/11/2025, 22-07-2026, 3/3/18: which part is the day is decided later
     re.compile(r"(?P<a>\d{1,2})(?P<sep>[./-])(?P<b>\d{1,2})(?P=sep)(?P<y>(?:19|20)?\d\d)(?!\d)"),
-    # March 3, 2018 / Mar. 3rd 2018 / May 12<sup>th</sup> 2026
-    re.compile(_WEEKDAY + _MONTH + r"\s+" + _DAY + r",?\s+(?:de\s+)?" + _YEAR, re.I),
+    # March 3, 2018 / Mar. 3rd 2018 / May 12<sup>th</sup> 2026 / Nov, 24 2022 / September/11, 2025
+    re.compile(_WEEKDAY + _MONTH + r"(?:,?\s+|/)" + _DAY + r",?\s+(?:de\s+)?" + _YEAR, re.I),
     # 3 March 2018 / 3. März 2020 / 3 de marzo de 2020 / 1er mars 2024 / 16 July, 2026
     re.compile(
         _WEEKDAY
@@ -95,8 +95,8 @@ _DATE_FORMS = [
         + _YEAR,
         re.I,
     ),
-    # March 2018 / Juni 2021 / marzo de 2020 / January, 2015
-    re.compile(_MONTH + r",?\s+(?:de\s+|del\s+)?" + _YEAR, re.I),
+    # March 2018 / Juni 2021 / marzo de 2020 / January, 2015 / APRIL-2024
+    re.compile(_MONTH + r"(?:,?\s+|-)(?:de\s+|del\s+)?" + _YEAR, re.I),
     # 10/2014, 03.2020
     re.compile(r"(?P<m>[01]?\d)[./](?P<y>(?:19|20)\d\d)(?!\d)"),
 ]
@@ -119,7 +119,7 @@ _CUES: list[tuple[str | None, str, bool, str]] = [
         "en",
         "updated",
         False,
-        r"updated|update\s+effective|modified|published|posted|release\s+date"
+        r"updated|dated|update\s+effective|modified|published|posted|release\s+date"
         r"|date\s+of\s+publication",
     ),
     (
@@ -277,6 +277,7 @@ _CUE_LOWER_RE = re.compile(_CUE_SOURCE)
 # between a cue and its date: punctuation, markup and a few connecting words
 _GAP = re.compile(
     r"(?:[\s*_:,.\-–—(\[|]|</?\w{1,6}>|\b(?:on|or\s+about|about|as\s+of|of|from|at|is|was|the|"
+    r"and\s+(?:updated|revised|modified|effective)|"
     r"le|la|du|au|"
     r"des|en\s+date\s+du|à\s+compter\s+du|à\s+partir\s+du|am|vom|ab|seit|per|op|sinds|vanaf|"
     r"van|de|del|desde|el|il|dal|em|a\s+partir\s+de)\b){0,8}",
@@ -321,6 +322,7 @@ _YEARISH = re.compile(r"(?<!\d)(?:(?:19|20)\d\d|\d{1,2}[./-]\d{1,2}[./-]\d\d)(?!
 _CUE_WINDOW = 240  # cue + connecting words + a title + the date's text before its year
 _MAX_CUE = 80  # the longest cue text
 _SENTENCE_END = re.compile(r"[.!?;]\s|\n")
+_UNDERLINE = re.compile(r"^\s*[-=]{3,}\s*$")  # a markdown heading's underline
 _LINE_PREFIX = re.compile(r"^[\s#>*_\-+|\[(]*")
 _NON_ENGLISH_ORDER = frozenset({"de", "fr", "es", "it", "nl", "pt"})
 
@@ -465,6 +467,16 @@ def _bare_candidates(text: str, page_lang: str | None) -> list[tuple[date, str, 
         read = _read_date(bare, 0, page_lang or "en")
         if read and read[1] == len(bare):
             found.append((read[0], "updated", line.strip()))
+    # a date alone under the policy's own heading, past a menu ("VR's Data Protection
+    # Notice" / "----" / "21 April 2026")
+    content = [ln for ln in lines if not _UNDERLINE.match(ln)]
+    for i, line in enumerate(content[:40]):
+        if len(line) <= 100 and _POLICY_TITLE.search(line) and i + 1 < len(content):
+            bare = _LINE_PREFIX.sub("", content[i + 1]).strip(" *_.)]")
+            read = _read_date(bare, 0, page_lang or "en")
+            if read and read[1] == len(bare):
+                found.append((read[0], "updated", f"{line.strip()} / {bare}"))
+            break
     for line in lines[:5]:
         if len(line) > 100 or line.lstrip().startswith("|"):
             continue
