@@ -14,6 +14,7 @@ import functools
 import logging
 import re
 import unicodedata
+from collections.abc import Iterable
 from dataclasses import dataclass
 from urllib.parse import urldefrag, urljoin, urlsplit
 
@@ -555,6 +556,38 @@ def find_policy_links(
             best[url] = cand
             order.setdefault(url, index)
     return sorted(best.values(), key=lambda c: (-c.score, order[c.url]))
+
+
+FOLLOW_FROM_REFUSED = 2  # privacy links taken from a candidate page refused as no policy
+
+
+def _page_key(url: str) -> tuple[str, str, str]:
+    """What makes two URLs the same page here: scheme, ``www.`` and a trailing slash aside."""
+    try:
+        s = urlsplit(url)
+    except ValueError:
+        return ("", url, "")
+    return (s.hostname or "").removeprefix("www."), s.path.rstrip("/") or "/", s.query
+
+
+def links_to_follow(
+    html: str | bytes,
+    page_url: str,
+    tried: Iterable[str] = (),
+    limit: int = FOLLOW_FROM_REFUSED,
+) -> list[LinkCandidate]:
+    """The privacy links to try after ``page_url`` was refused as no policy (a "Legal" hub,
+    an imprint, terms that link the policy): best first, at most ``limit``, none that is the
+    page itself or already ``tried``. ``page_url`` is the page's original URL (an archived
+    page's links are resolved against it, never against the archive's replay URL)."""
+    seen = {_page_key(u) for u in (page_url, *tried)}
+    follow: list[LinkCandidate] = []
+    for cand in find_policy_links(html, page_url):
+        key = _page_key(cand.url)
+        if key not in seen and len(follow) < limit:
+            seen.add(key)
+            follow.append(cand)
+    return follow
 
 
 def find_frame_urls(html: str | bytes, base_url: str) -> list[str]:

@@ -13,6 +13,7 @@ from crawler.links import (
     find_frame_urls,
     find_policy_links,
     frames_to_search,
+    links_to_follow,
     meta_refresh_target,
     registrable_domain,
     same_site,
@@ -662,3 +663,61 @@ def test_frames_to_search_are_same_site_and_few() -> None:
         "https://shop.example.com/x",
     ]
     assert frames_to_search("<p>no frames</p>", HOME) == []
+
+
+LEGAL_HUB = """<html><body><h1>Legal notice</h1><p>Published by Example Ltd.</p><ul>
+<li><a href="/legal.html">Legal</a></li>
+<li><a href="https://example.com/privacy/">Privacy</a></li>
+<li><a href="data-protection.html">Privacy Policy</a></li>
+<li><a href="/cookies.html">Cookie Policy</a></li></ul></body></html>"""
+
+
+@pytest.mark.parametrize(
+    ("page_url", "tried", "limit", "expected"),
+    [
+        # best first, at most 2; relative links resolve against the page's original URL
+        (
+            "http://www.example.com/about/legal.html",
+            (),
+            2,
+            ["http://www.example.com/about/data-protection.html", "https://example.com/privacy/"],
+        ),
+        # a link already tried is not taken again, whatever its scheme, www. or trailing slash
+        (
+            "http://www.example.com/about/legal.html",
+            ("http://www.example.com/privacy",),
+            2,
+            [
+                "http://www.example.com/about/data-protection.html",
+                "http://www.example.com/cookies.html",
+            ],
+        ),
+        (
+            "http://www.example.com/legal.html",
+            ("https://example.com/data-protection.html/",),
+            1,
+            ["https://example.com/privacy/"],
+        ),
+        # the page itself is never a link to follow, even when it links itself as "Privacy"
+        (
+            "https://example.com/privacy/",
+            (),
+            2,
+            [
+                "https://example.com/privacy/data-protection.html",
+                "https://example.com/cookies.html",
+            ],
+        ),
+        ("http://www.example.com/legal.html", (), 0, []),
+    ],
+)
+def test_links_to_follow_from_a_refused_page(
+    page_url: str, tried: tuple[str, ...], limit: int, expected: list[str]
+) -> None:
+    urls = [c.url for c in links_to_follow(LEGAL_HUB, page_url, tried, limit)]
+    assert urls == expected
+
+
+def test_links_to_follow_on_a_page_without_links() -> None:
+    assert links_to_follow(b"", HOME) == []
+    assert links_to_follow("<p>Legal notice. No links.</p>", HOME) == []

@@ -11,27 +11,31 @@ obeyed (Scrapy's RobotsTxtMiddleware; a robots.txt that fails to download counts
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urljoin, urlsplit
 
-from scrapy import Request, signals
+from scrapy import Request
 from scrapy.crawler import Crawler
 from scrapy.http import Response
 
 from crawler.args import LiveArgs
 from crawler.failures import REDIRECT_BAD_SCHEME, TRUNCATED, failure_detail, failure_reason
 from crawler.integrity import TRUNCATED_FLAG
-from crawler.links import common_policy_urls, find_policy_links, frames_to_search
+from crawler.links import (
+    common_policy_urls,
+    find_policy_links,
+    frames_to_search,
+    links_to_follow,
+)
 from crawler.save import SavePageNow
 from crawler.sites import SiteEntry
 from crawler.spiders.base import PolicySpider
+from crawler.spiders.outcomes import Outcomes
 from pipelines.history.periods import period_of
 from pipelines.items import FetchRecord, PolicyPage
-from pipelines.steps.process import page_processed
 from pipelines.storage.state import SiteDone
 
 logger = logging.getLogger(__name__)
@@ -39,55 +43,19 @@ logger = logging.getLogger(__name__)
 MAX_CANDIDATES = 4
 MAX_COMMON_PATHS = 4
 MAX_TRIES = MAX_CANDIDATES + MAX_COMMON_PATHS  # policy candidates fetched per site, at most
-FOLLOW_FROM_REFUSED = 2  # privacy links taken from a refused candidate page
-# refusals that say the page is no policy: the search goes on. Others (a timeout, a crashed
-# worker, "already_stored") say nothing about the page: the search ends there, as before
-SEARCH_ON = ("not_a_policy", "extract_")
-OUTCOME_WAIT_S = 900.0  # a page's processing outcome; past this the search stops as before
 
 
 class LiveSpider(PolicySpider):
     name = "live"
     args_model = LiveArgs
     args: LiveArgs
+    outcomes: Outcomes
 
     @classmethod
     def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> LiveSpider:
         spider = super().from_crawler(crawler, *args, **kwargs)
-        spider._waiting = {}
-        crawler.signals.connect(spider._processed, signal=page_processed)
-        crawler.signals.connect(spider._dropped, signal=signals.item_dropped)
-        crawler.signals.connect(spider._dropped, signal=signals.item_error)
-        crawler.signals.connect(spider._scraped, signal=signals.item_scraped)
+        spider.outcomes = Outcomes(crawler, cls.name)  # what processing made of each page
         return spider  # type: ignore[no-any-return]
-
-    # -- what became of a yielded page (pipelines/steps/process.py says) ----------------
-    def _settle(self, page: Any, refused: bool) -> None:
-        fut = self._waiting.pop(id(page), None) if isinstance(page, PolicyPage) else None
-        if fut is not None and not fut.done():
-            fut.set_result(refused)
-
-    def _processed(self, page: PolicyPage, reason: str | None, **kw: Any) -> None:
-        self._settle(page, reason is not None and reason.startswith(SEARCH_ON))
-
-    def _dropped(self, item: Any, exception: BaseException, **kw: Any) -> None:
-        self._settle(item, getattr(exception, "reason", "").startswith(SEARCH_ON))
-
-    def _scraped(self, item: Any, **kw: Any) -> None:
-        self._settle(item, False)  # through every pipeline as it is: nothing refused it
-
-    def _expect(self, page: PolicyPage) -> asyncio.Future[bool]:
-        fut: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
-        self._waiting[id(page)] = fut
-        return fut
-
-    async def _refused(self, page: PolicyPage, fut: asyncio.Future[bool]) -> bool:
-        try:
-            return await asyncio.wait_for(fut, OUTCOME_WAIT_S)
-        except TimeoutError:
-            self._waiting.pop(id(page), None)
-            logger.warning("live: no outcome for %s in %gs", page.policy_url, OUTCOME_WAIT_S)
-            return False
 
     async def start(self) -> AsyncIterator[Any]:
         self.snapshot = period_of(datetime.now(UTC), self.args.every).label
@@ -231,18 +199,16 @@ class LiveSpider(PolicySpider):
                 run_id=self.run_id,
                 link_text=link_text,
             )
-            fut = self._expect(page)
+            fut = self.outcomes.expect(page)
             yield page
-            if await self._refused(page, fut):
+            if await self.outcomes.refused(page, fut):
                 # its fetches row (written by the pipeline) names what it was taken for; its
                 # own privacy links come next: a "Legal" hub links the policy
                 refused += 1
-                follow = [
+                candidates[:0] = [
                     (c.url, "refused_page_link", c.anchor)
-                    for c in find_policy_links(resp.body, resp.url)
-                    if c.url not in tried
-                ][:FOLLOW_FROM_REFUSED]
-                candidates[:0] = follow
+                    for c in links_to_follow(resp.body, resp.url, tried)
+                ]
                 continue
             if self.saver is not None:
                 result = await self.saver.save(resp.url)

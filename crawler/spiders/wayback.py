@@ -5,16 +5,25 @@ archived homepage's privacy link, or a common path with captures) → pick one c
 snapshot (closest to the period's middle; every distinct version with ``every=capture``)
 → fetch the raw capture, following archived redirects only through the archive and only
 inside the period → yield PolicyPage items. Every dead end is a FetchRecord with its reason.
+
+A chosen capture that processing refuses as no policy (a "Legal" hub found on the homepage,
+an imprint, terms) does not end the period's search: the privacy links on that archived page
+(at most 2, best first) are tried next, as archived in the same period, within
+MAX_TRIES_PER_PERIOD captures; the policy found so has ``discovered_by = "refused_page_link"``.
+The spider learns a page's outcome from the pipeline (crawler/spiders/outcomes.py), and only
+for pages that have such links: a site whose chosen captures are policies costs nothing more.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any
 
 from scrapy import Request
+from scrapy.crawler import Crawler
 from scrapy.http import Response
 from waybackpy.cdx_snapshot import CDXSnapshot
 
@@ -30,9 +39,15 @@ from crawler.archive.cdx import (
 from crawler.archive.client import Fetched
 from crawler.archive.sources import make_client, parse_archive_spec
 from crawler.args import WaybackArgs
-from crawler.links import common_policy_urls, find_policy_links, frames_to_search
+from crawler.links import (
+    common_policy_urls,
+    find_policy_links,
+    frames_to_search,
+    links_to_follow,
+)
 from crawler.sites import SiteEntry
 from crawler.spiders.base import PolicySpider
+from crawler.spiders.outcomes import Outcomes
 from crawler.warcout import capture_reused
 from pipelines.history.periods import Period, parse_ts14, plan_periods
 from pipelines.items import FetchRecord, PolicyPage
@@ -43,6 +58,10 @@ logger = logging.getLogger(__name__)
 MAX_LINK_CANDIDATES = 4
 MAX_COMMON_PATHS = 8
 MAX_REDIRECT_HOPS = 5
+# policy captures fetched for one snapshot, at most: the chosen one, then privacy links on
+# pages refused as no policy (the same cap as the homepage links looked up)
+MAX_TRIES_PER_PERIOD = MAX_LINK_CANDIDATES
+REFUSED_PAGE_LINK = "refused_page_link"
 
 
 @dataclass
@@ -54,6 +73,20 @@ class Choice:
     homepage_url: str | None = None
 
 
+@dataclass
+class Lead:
+    """A yielded page with privacy links not yet tried: they are, if processing refuses it."""
+
+    period: Period
+    snapshot: str
+    homepage_url: str | None
+    page: PolicyPage
+    outcome: asyncio.Future[bool]  # True: refused as no policy
+    links: list[str]  # to try next, best first
+    tried: set[str]
+    tries: int  # policy captures fetched for this snapshot so far
+
+
 NO_HOMEPAGE: Any = object()  # choose(): no homepage capture in the period (decide later)
 
 
@@ -61,6 +94,13 @@ class WaybackSpider(PolicySpider):
     name = "wayback"
     args_model = WaybackArgs
     args: WaybackArgs
+    outcomes: Outcomes
+
+    @classmethod
+    def from_crawler(cls, crawler: Crawler, *args: Any, **kwargs: Any) -> WaybackSpider:
+        spider = super().from_crawler(crawler, *args, **kwargs)
+        spider.outcomes = Outcomes(crawler, cls.name)  # what processing made of a page
+        return spider  # type: ignore[no-any-return]
 
     async def start(self) -> AsyncIterator[Any]:
         self.periods = plan_periods(self.args.start, self.args.end, self.args.every)
@@ -138,6 +178,7 @@ class WaybackSpider(PolicySpider):
                 yield item
             return
         bodies: dict[str, Fetched] = {}  # cdx digest → fetched capture: re-use, don't refetch
+        leads: list[Lead] = []
         for period in self.periods:
             choice = choices[period.label]
             if choice is None:
@@ -149,6 +190,14 @@ class WaybackSpider(PolicySpider):
             for rec in self.client.drain():
                 yield rec
             if item is not None:
+                tried = {choice.rec.original}
+                lead = self.lead(item, period, period.label, choice.homepage_url, tried, 1)
+                if lead is not None:
+                    leads.append(lead)
+                yield item
+        # the other periods' fetches gave processing its time: now ask what it made of them
+        for lead in leads:
+            async for item in self.follow_refused(entry, lead, bodies):
                 yield item
 
     async def every_version(
@@ -366,6 +415,71 @@ class WaybackSpider(PolicySpider):
                 links_by_digest[rec.digest] = links
             return url, links
         return None
+
+    # -- after a refusal: the refused page's privacy links ------------------------------
+    def lead(
+        self,
+        page: PolicyPage,
+        period: Period,
+        snapshot: str,
+        homepage_url: str | None,
+        tried: set[str],
+        tries: int,
+        queued: list[str] | None = None,
+    ) -> Lead | None:
+        """Watch ``page``'s outcome when something is left to try should it be refused: its
+        own privacy links (resolved against its original URL), then the links ``queued``."""
+        if tries >= MAX_TRIES_PER_PERIOD:
+            return None
+        tried = tried | {page.policy_url, *page.redirects}
+        own: list[str] = []
+        if "html" in (page.content_type or "text/html").lower():
+            own = [c.url for c in links_to_follow(page.body, page.policy_url, tried)]
+        links = own + [u for u in queued or [] if u not in own]
+        if not links:
+            return None  # nothing to try: no need to know
+        fut = self.outcomes.expect(page)
+        return Lead(period, snapshot, homepage_url, page, fut, links, tried, tries)
+
+    async def follow_refused(
+        self, entry: SiteEntry, lead: Lead | None, bodies: dict[str, Fetched]
+    ) -> AsyncIterator[Any]:
+        """While the page last tried is refused as no policy: the next privacy link, as
+        archived in the same period. The refused page's ``fetches`` row (the pipeline's)
+        names what it was taken for; the next link's row follows it."""
+        while lead is not None and await self.outcomes.refused(lead.page, lead.outcome):
+            refused, lead = lead, None
+            queue, tried, tries = list(refused.links), set(refused.tried), refused.tries
+            period, snapshot, home = refused.period, refused.snapshot, refused.homepage_url
+            while queue and tries < MAX_TRIES_PER_PERIOD:
+                url = queue.pop(0)
+                tried.add(url)
+                rec = await self.closest(entry, url, period)
+                if rec is None:
+                    self.client._record(
+                        entry.site,
+                        url,
+                        "policy_candidate",
+                        "no_capture_in_period",
+                        snapshot,
+                        detail=f"privacy link on {refused.page.policy_url} (refused): "
+                        "no capture in this period",
+                    )
+                    continue
+                tries += 1
+                choice = Choice(rec, REFUSED_PAGE_LINK, home)
+                page = await self.fetch_policy(entry, period, snapshot, choice, bodies)
+                for r in self.client.drain():
+                    yield r
+                if page is None:
+                    continue
+                tried.add(rec.original)
+                # its own links first should it be refused too, then the rest of the queue
+                lead = self.lead(page, period, snapshot, home, tried, tries, queue)
+                yield page
+                break
+            for r in self.client.drain():
+                yield r
 
     # -- fetching the chosen capture ---------------------------------------------------
     async def links_in_frames(
