@@ -32,6 +32,8 @@ DIRECT_POLICY = POLICY.replace(
     "<h2>Cookies</h2>",
     '<h2>Cookies</h2><p>Read our <a href="/cookie-policy.html">Cookie Policy</a>.</p>',
 )
+# a second legal page between the first and the policy: refused too, it leads on
+LEGAL_2 = LEGAL.replace('href="/about/data-notice.html"', 'href="/privacy-statement.html"')
 YEARS = ("2010", "2011")
 
 
@@ -64,9 +66,19 @@ def run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Path, object
         )
         # the policy the legal page links was never archived
         caps += captures("www.nocap.example", {"/": HOME, "/legal.html": LEGAL}, year)
+        caps += captures(
+            "www.chain.example",
+            {
+                "/": HOME,
+                "/legal.html": LEGAL,
+                "/about/data-notice.html": LEGAL_2,
+                "/privacy-statement.html": POLICY,
+            },
+            year,
+        )
     build_warc(caps, work / "a.warc.gz")
     sites = work / "sites.txt"
-    sites.write_text("hub.example\ndirect.example\nnocap.example\n")
+    sites.write_text("hub.example\ndirect.example\nnocap.example\nchain.example\n")
     with PywbServer([work / "a.warc.gz"], work / "root") as pywb:
         archive = pywb.start()
         proc = run_wayback(sites, archive, work / "out", *YEARS, "--every", "year")
@@ -150,3 +162,17 @@ def test_a_followed_link_without_capture_says_so(run: tuple[Path, object]) -> No
     row = fetches[(fetches.kind == "policy_candidate") & (fetches.snapshot == "2010")].iloc[0]
     assert "http://www.nocap.example/legal.html (refused)" in row.detail
     assert "nocap.example" not in set(read(out, "policies").site)
+
+
+def test_a_refused_followed_page_leads_on(run: tuple[Path, object]) -> None:
+    out, _ = run
+    mine = [p for p in path_of(read(out, "fetches"), "chain.example") if p[0] == "2011"]
+    assert mine == [
+        ("2011", "homepage", "", "ok"),
+        ("2011", "policy", "legal.html", "not_a_policy"),
+        ("2011", "policy", "about/data-notice.html", "not_a_policy"),
+        ("2011", "policy", "privacy-statement.html", "ok"),
+    ]
+    policies = read(out, "policies")
+    chain = policies[policies.site == "chain.example"]
+    assert len(chain) == 2 and set(chain.discovered_by) == {"refused_page_link"}
