@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from bench.sites import BenchSites
+from bench.sites import EVERY_HOST_HERE, BenchSites
 
 logger = logging.getLogger(__name__)
 
@@ -99,7 +99,7 @@ def crawl(
             "--log-level",
             "WARNING",
             "-s",
-            "POLICYARCHIVE_RESOLVE=" + json.dumps({"*.example": "127.0.0.1"}),
+            "POLICYARCHIVE_RESOLVE=" + json.dumps(EVERY_HOST_HERE),
             # one request per host: politeness delays would measure AutoThrottle, not us
             "-s",
             "AUTOTHROTTLE_ENABLED=False",

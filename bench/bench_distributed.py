@@ -32,13 +32,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.corpus import load_pages  # noqa: E402
-from bench.sites import BenchSites  # noqa: E402
+from bench.sites import EVERY_HOST_HERE, BenchSites  # noqa: E402
 from pipelines.datadir import shared_data_dir  # noqa: E402
 from tests.redis_server import RedisServer  # noqa: E402
 from tests.scrapyd_server import ScrapydServer, build_egg  # noqa: E402
 
 SETTINGS = {
-    "POLICYARCHIVE_RESOLVE": json.dumps({"*.example": "127.0.0.1"}),
+    "POLICYARCHIVE_RESOLVE": json.dumps(EVERY_HOST_HERE),
     "AUTOTHROTTLE_ENABLED": "False",
     "CONCURRENT_REQUESTS": "16",
     "POLICYARCHIVE_WORKERS": "1",

@@ -18,6 +18,9 @@ from types import TracebackType
 logger = logging.getLogger(__name__)
 
 ROBOTS = b"User-agent: *\nAllow: /\n"
+# every host to this machine: the corpus pages link to real sites (openai.com, ...), which a
+# crawl's discovery may try; their names must not even be looked up elsewhere
+EVERY_HOST_HERE = {"*": "127.0.0.1"}
 
 
 class BenchSites:
