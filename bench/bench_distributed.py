@@ -11,7 +11,7 @@ one node's wall time over the two nodes'. For comparison, the same shell runs wi
 affinity (``unpinned``): there one node's Scrapy process and worker already share both cores,
 so the second node can only take what is left (each run's CPU seconds are printed).
 
-    python bench/bench_distributed.py [--sites 1000]
+    python bench/bench_distributed.py [--sites 2000]
 """
 
 from __future__ import annotations
@@ -176,7 +176,7 @@ def measure(n_sites: int) -> dict[str, object]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--sites", type=int, default=1000)  # the tests' farm
+    ap.add_argument("--sites", type=int, default=2000)
     a = ap.parse_args(argv)
     print(json.dumps(measure(a.sites), indent=2))
     return 0

@@ -138,7 +138,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         notes["changes"] = d
 
     if "distributed" in only:
-        sites = 300 if quick else 1000
+        sites = 300 if quick else 2000
         print(f"bench: {sites} sites, one node vs two (shell, Scrapyd) ...", flush=True)
         done = _py("bench/bench_distributed.py", "--sites", str(sites))
         if done.returncode != 0:
