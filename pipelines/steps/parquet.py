@@ -22,7 +22,6 @@ import json
 import logging
 import os
 import platform
-import shutil
 import signal
 import sys
 import tempfile
@@ -635,10 +634,8 @@ class ParquetPipeline:
         self.state = None
         if self.shared is not None and self.prior is not None:
             # this node is done: its record joins the output's, for later runs and `status`
-            home = node_dir(self.out_dir, self.shared.node)
-            fold_node(self.out_dir, home, self.prior)
+            fold_node(self.out_dir, node_dir(self.out_dir, self.shared.node), self.prior)
             self.prior.close()
-            shutil.rmtree(home, ignore_errors=True)
         self.prior = None
         for fd in (self.node_lock_fd, self.lock_fd):
             if fd is not None:

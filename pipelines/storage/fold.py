@@ -26,8 +26,9 @@ NODES = "nodes"
 
 
 def fold_node(out_dir: Path, home: Path, main: StateStore) -> bool:
-    """Fold one node's record into ``main``; the caller holds the node's lock. False when
-    it has nothing to fold (no record, or a node that has not started its run)."""
+    """Fold one node's record into ``main`` and remove its directory; the caller holds the
+    node's lock. False when it has nothing to fold (no record, or a node that has not
+    started its run)."""
     db = home / "state.sqlite"
     if not db.exists():
         return False
@@ -39,8 +40,7 @@ def fold_node(out_dir: Path, home: Path, main: StateStore) -> bool:
     finally:
         node.close()
     main.absorb(db)
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{db}{suffix}").unlink(missing_ok=True)
+    shutil.rmtree(home, ignore_errors=True)  # its record, lock and all: it is in main now
     return True
 
 
@@ -60,7 +60,6 @@ def fold_finished_nodes(out_dir: Path, main: StateStore) -> int:
                 folded += 1
         finally:
             os.close(fd)
-        shutil.rmtree(home, ignore_errors=True)
     if folded:
         logger.info("folded the records of %d finished nodes into %s", folded, main.path)
     return folded
